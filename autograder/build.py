@@ -1,0 +1,114 @@
+"""``mmqb build``: questions/ + solutions/ + autograder/suites/ -> source/ and release/.
+
+``source/<slug>/<slug>.ipynb`` is assembled by :mod:`autograder.notebook`; ``release/``
+is produced by nbgrader's own ``generate_assignment`` in a throw-away course folder (so
+the repository never holds a gradebook), then copied back. Both are deterministic, so CI
+can rebuild and diff.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from autograder.checks import load_suite
+from autograder.notebook import build_source_notebook, write_notebook
+from autograder.topics import ROOT, Topic, all_topics
+
+CONFIG = ROOT / "nbgrader_config.py"
+
+
+def check_contract(topic: Topic) -> None:
+    """Every function the topic names exists in its reference module and in ``solutions``."""
+    module = importlib.import_module(f"solutions.{topic.slug}")
+    package = importlib.import_module("solutions")
+    for name in topic.functions:
+        if not hasattr(module, name):
+            raise ValueError(f"solutions/{topic.slug}.py does not define {name!r}")
+        if getattr(package, name, None) is not getattr(module, name):
+            raise ValueError(f"`from solutions import {name}` does not give solutions.{topic.slug}.{name}")
+
+
+def build_sources(topics: list[Topic], out: Path = ROOT) -> list[Path]:
+    """Write every topic's source notebook under ``out/source``; return their paths."""
+    written = []
+    for topic in topics:
+        check_contract(topic)
+        nb = build_source_notebook(topic, load_suite(topic.slug))
+        path = out / "source" / topic.slug / f"{topic.slug}.ipynb"
+        write_notebook(nb, path)
+        written.append(path)
+    return written
+
+
+def generate_release(topics: list[Topic], out: Path = ROOT, course: Path | None = None) -> list[Path]:
+    """Run nbgrader's ``generate_assignment`` on ``out/source`` and write ``out/release``.
+
+    ``course`` is the course folder to generate in (a temporary one by default); the demo
+    passes its own so that its gradebook learns the assignments.
+    """
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    owned = course is None
+    course = Path(tempfile.mkdtemp(prefix="mmqb-course-")) if owned else course
+    try:
+        prepare_course(course, topics, out / "source")
+        config = Config()
+        config.CourseDirectory.root = str(course)
+        config.Exchange.root = str(course / "exchange")
+        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+        written = []
+        for topic in topics:
+            result = api.generate_assignment(topic.slug, force=True, create=True)
+            if not result["success"]:
+                detail = result.get("error") or result.get("log")
+                raise RuntimeError(f"generate_assignment {topic.slug} failed:\n{detail}")
+            src = course / "release" / topic.slug / f"{topic.slug}.ipynb"
+            dst = out / "release" / topic.slug / f"{topic.slug}.ipynb"
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_text(_normalise(src.read_text(encoding="utf-8")), encoding="utf-8")
+            written.append(dst)
+        return written
+    finally:
+        if owned:
+            shutil.rmtree(course, ignore_errors=True)
+
+
+def prepare_course(course: Path, topics: list[Topic], source: Path = ROOT / "source") -> None:
+    """Lay out an nbgrader course folder holding the given topics' source notebooks."""
+    course.mkdir(parents=True, exist_ok=True)
+    shutil.copy(CONFIG, course / "nbgrader_config.py")
+    for topic in topics:
+        dst = course / "source" / topic.slug
+        if dst.exists():
+            shutil.rmtree(dst)
+        shutil.copytree(source / topic.slug, dst)
+
+
+def _normalise(text: str) -> str:
+    """Re-serialise a notebook with sorted keys and a trailing newline (stable diffs)."""
+    return json.dumps(json.loads(text), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def build(selected: list[str] | None = None, out: Path = ROOT) -> tuple[list[Path], list[Path]]:
+    """Build ``out/source`` and ``out/release`` for the selected slugs or ids (default: all)."""
+    topics = all_topics()
+    if selected:
+        wanted = set(selected)
+        topics = [t for t in topics if t.slug in wanted or t.slug.split("_")[0] in wanted]
+        if not topics:
+            raise ValueError(f"no topic matches {sorted(wanted)}")
+    else:
+        for stale in (out / "source", out / "release"):
+            known = {t.slug for t in topics}
+            for folder in stale.glob("t[0-9][0-9]_*"):
+                if folder.name not in known:
+                    shutil.rmtree(folder)
+    sources = build_sources(topics, out)
+    releases = generate_release(topics, out)
+    return sources, releases

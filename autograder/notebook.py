@@ -1,0 +1,214 @@
+"""Assemble one nbgrader *source* notebook from a topic's text, reference and suite.
+
+Cell order: title and background, (concept topics) the interview question and a manually
+graded answer cell, the exercise and hints, a setup cell, the solution cell, the check
+runtime, one graded cell per check group, and the errata last (read after answering).
+Cell ids are fixed strings and nothing depends on the clock, so the output is
+deterministic.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+from pathlib import Path
+
+import nbformat
+
+from autograder import runtime
+from autograder.checks import Check, Suite, function_source
+from autograder.topics import ROOT, Topic
+
+SOLUTIONS = ROOT / "solutions"
+BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+SETUP_SOURCE = '''\
+import os
+
+# TensorFlow logs to stderr at import unless told otherwise, and nbgrader scores a cell
+# with stderr output as failed: silence it before the import.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf'''
+
+
+def _nbgrader(grade_id: str, *, grade: bool = False, solution: bool = False,
+              locked: bool = False, points: int | None = None) -> dict:
+    meta = {"grade": grade, "grade_id": grade_id, "locked": locked,
+            "schema_version": 3, "solution": solution}
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def _md(cell_id: str, text: str, **nbgrader) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_markdown_cell(text.strip())
+    cell.id = cell_id
+    if nbgrader:
+        cell.metadata.update(_nbgrader(cell_id, **nbgrader))
+    return cell
+
+
+def _code(cell_id: str, source: str, **nbgrader) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(source.strip())
+    cell.id = cell_id
+    if nbgrader:
+        cell.metadata.update(_nbgrader(cell_id, **nbgrader))
+    return cell
+
+
+def solution_source(slug: str) -> str:
+    """The reference module with every function body wrapped in solution markers.
+
+    The module docstring, ``from __future__`` imports and ``__all__`` are dropped; the
+    signature and docstring of each function and method stay visible to the student.
+    """
+    path = SOLUTIONS / f"{slug}.py"
+    text = path.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    lines = text.splitlines()
+    drop: set[int] = set()
+    regions: list[tuple[int, int, int]] = []  # (first line, last line, indent), 1-based
+
+    for node in tree.body:
+        if isinstance(node, ast.Expr) and isinstance(getattr(node, "value", None), ast.Constant) \
+                and isinstance(node.value.value, str) and node is tree.body[0]:
+            drop.update(range(node.lineno, node.end_lineno + 1))
+        elif isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            drop.update(range(node.lineno, node.end_lineno + 1))
+        elif isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            drop.update(range(node.lineno, node.end_lineno + 1))
+        elif isinstance(node, ast.FunctionDef):
+            regions.append(_body_region(node))
+        elif isinstance(node, ast.ClassDef):
+            regions.extend(_body_region(m) for m in node.body if isinstance(m, ast.FunctionDef))
+
+    out: list[str] = []
+    starts = {first: indent for first, _, indent in regions}
+    ends = {last: indent for _, last, indent in regions}
+    for number, line in enumerate(lines, start=1):
+        if number in drop:
+            continue
+        if number in starts:
+            out.append(" " * starts[number] + BEGIN_SOLUTION)
+        out.append(line)
+        if number in ends:
+            out.append(" " * ends[number] + END_SOLUTION)
+    text = re.sub(r"\n{3,}", "\n\n\n", "\n".join(out))
+    return text.strip("\n")
+
+
+def _body_region(fn: ast.FunctionDef) -> tuple[int, int, int]:
+    body = fn.body
+    has_doc = isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+        and isinstance(body[0].value.value, str)
+    if has_doc and len(body) == 1:
+        raise ValueError(f"function {fn.name} has a docstring but no body")
+    first = body[1] if has_doc else body[0]
+    start = body[0].end_lineno + 1 if has_doc else first.lineno
+    return start, fn.end_lineno, first.col_offset
+
+
+def runtime_source() -> str:
+    """The check runtime, embedded verbatim so release notebooks need no mmqb import."""
+    body = inspect.getsource(runtime)
+    return "# Check helpers used by the cells below. Do not edit: grading restores this cell.\n" + body
+
+
+def _check_lines(check: Check) -> list[str]:
+    probe_name, verdict_name = f"{check.name}_probe", f"{check.name}_verdict"
+    return [
+        function_source(check.probe, probe_name),
+        "",
+        function_source(check.judge, verdict_name),
+        "",
+        f'check("{check.id}", {probe_name}, {verdict_name}, globals(), hidden={check.hidden})',
+        "",
+    ]
+
+
+def group_source(suite: Suite, group: str, points: int, checks: list[Check],
+                 visible_helpers: set[str]) -> str:
+    """Source of one graded cell: visible checks, then the hidden ones between markers.
+
+    ``visible_helpers`` names helpers already defined visibly by earlier cells; it is
+    updated with the helpers this cell defines visibly.
+    """
+    visible = [c for c in checks if not c.hidden]
+    hidden = [c for c in checks if c.hidden]
+    lines = [f"# {group} checks of {suite.slug} ({points} point{'s' if points != 1 else ''}).",
+             f'begin_group("{group}")', ""]
+    for helper in _new_helpers(visible, visible_helpers):
+        lines += [function_source(helper), ""]
+    for c in visible:
+        lines += _check_lines(c)
+    if hidden:
+        if not visible:
+            lines += ["# The checks of this group are hidden: they run when your notebook is graded.", ""]
+        lines.append(BEGIN_HIDDEN)
+        for helper in _new_helpers(hidden, set(visible_helpers)):
+            lines += [function_source(helper), ""]
+        for c in hidden:
+            lines += _check_lines(c)
+        lines.append(END_HIDDEN)
+    lines.append("end_group()")
+    return "\n".join(lines)
+
+
+def _new_helpers(checks: list[Check], defined: set[str]) -> list:
+    helpers = {}
+    for c in checks:
+        for fn in c.dependencies():
+            if fn.__name__ not in defined:
+                helpers[fn.__name__] = fn
+    defined.update(helpers)
+    return sorted(helpers.values(), key=lambda f: f.__code__.co_firstlineno)
+
+
+def build_source_notebook(topic: Topic, suite: Suite) -> nbformat.NotebookNode:
+    """The nbgrader source notebook of ``topic``."""
+    slug = topic.slug
+    cid = slug.replace("_", "-")
+    title = f"# {slug.split('_')[0]} · {topic.title_zh} · {topic.title_en}"
+    kind = "概念题 + 编程 / concept + coding" if topic.is_concept else "编程题 / coding"
+    cells = [_md(f"{cid}-background",
+                 f"{title}\n\n*{kind} · seed §{topic.seed_section} · "
+                 f"{suite.max_score + topic.answer_points} points*\n\n## 背景 / Background\n\n"
+                 + topic.section("Background"))]
+    if topic.is_concept:
+        cells.append(_md(f"{cid}-question", "## 面试题 / Interview question\n\n"
+                         + topic.section("Interview question")))
+        cells.append(_md(f"{cid}-answer", topic.section("Reference answer"),
+                         grade=True, solution=True, points=topic.answer_points))
+    cells.append(_md(f"{cid}-exercise", "## 练习 / Exercise\n\n" + topic.section("Exercise")
+                     + "\n\n## 提示 / Hints\n\n" + topic.section("Hints")))
+    cells.append(_code(f"{cid}-setup", SETUP_SOURCE, locked=True))
+    cells.append(_code(f"{cid}-solution", solution_source(slug), solution=True))
+    cells.append(_code(f"{cid}-runtime", runtime_source(), locked=True))
+    defined: set[str] = set()
+    for group, points, checks in suite.groups():
+        cells.append(_code(f"{cid}-{group}", group_source(suite, group, points, checks, defined),
+                           grade=True, locked=True, points=points))
+    cells.append(_md(f"{cid}-errata", "## 勘误 / Errata\n\n" + topic.section("Errata")))
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+        "mmqb": {"slug": slug},
+    }
+    return nb
+
+
+def write_notebook(nb: nbformat.NotebookNode, path: Path) -> None:
+    """Write ``nb`` validated, with a trailing newline, creating parent folders."""
+    nbformat.validate(nb)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")

@@ -1,0 +1,205 @@
+"""Check runtime shared by the notebooks and the grading engine.
+
+This module is embedded verbatim into every generated notebook (a locked cell), so it
+imports nothing but NumPy and the standard library. It holds three kinds of helpers:
+
+* probe helpers (``need``, ``raised``): used by *probes*, the half of a check that calls
+  the student's code and returns plain data;
+* ``plain``: turns whatever a probe returned into plain data (Python scalars, strings,
+  dicts and numeric NumPy arrays) so that no student object ever reaches a verdict;
+* verdict helpers (``expect_*``): used by *verdicts*, the half of a check that judges
+  that plain data. They check exact types before comparing, so an object with an
+  always-true ``__eq__`` cannot pass.
+
+``check`` runs one probe and its verdict and prints a friendly line per check; a group of
+checks (one nbgrader graded cell) ends with ``end_group``, which fails the cell when any
+check of the group failed.
+"""
+
+import traceback
+
+import numpy as np
+
+_SCALAR_TYPES = (bool, int, float, str, type(None))
+_MAX_PLAIN_DEPTH = 8
+
+
+class CheckFailed(AssertionError):
+    """A verdict's judgement that the student's answer is wrong."""
+
+
+# --------------------------------------------------------------------------- probes
+def need(ns, name):
+    """Return ``ns[name]``, or fail with a message saying which definition is missing."""
+    try:
+        return ns[name]
+    except KeyError:
+        raise CheckFailed(f"`{name}` is not defined: run the cell that defines it") from None
+
+
+def raised(fn, *args, **kwargs):
+    """Call ``fn`` and return the name of the exception class it raised, or ``"no error"``."""
+    try:
+        fn(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - we report any exception by name
+        return type(exc).__name__
+    return "no error"
+
+
+def plain(value, _depth=0):
+    """Convert a probe's result to plain data.
+
+    Allowed: ``None``, ``bool``, ``int``, ``float``, ``str``, dicts with string keys, and
+    anything NumPy turns into a numeric array (lists, tuples, NumPy arrays, tf.Tensors).
+    Scalars of NumPy types become Python scalars. Anything else raises ``TypeError``.
+    """
+    if _depth > _MAX_PLAIN_DEPTH:
+        raise TypeError("result is nested too deeply")
+    kind = type(value)
+    if kind in _SCALAR_TYPES:
+        return value
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise TypeError(f"dict keys must be str, got {type(key).__name__}")
+            out[key] = plain(item, _depth + 1)
+        return out
+    if isinstance(value, np.generic):
+        return plain(value.item(), _depth + 1)
+    if kind in (list, tuple) and any(type(v) in (dict, str, type(None)) for v in value):
+        return [plain(v, _depth + 1) for v in value]
+    try:
+        array = np.asarray(value)
+    except Exception as exc:  # noqa: BLE001
+        raise TypeError(f"cannot read a {kind.__name__} as an array: {exc}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"expected numbers, got {kind.__name__} with dtype {array.dtype}")
+    return np.array(array, dtype=array.dtype, copy=True, subok=False)
+
+
+# ------------------------------------------------------------------------- verdicts
+_SHOW_VALUES = [True]  # a hidden check must not print the values it computed
+
+
+def _fmt(array):
+    if not _SHOW_VALUES[0]:
+        return "(hidden)"
+    text = np.array2string(np.asarray(array), precision=5, threshold=20, suppress_small=True)
+    return text.replace("\n", " ")
+
+
+def expect(condition, message):
+    """Fail with ``message`` unless ``condition`` is exactly ``True``."""
+    if condition is not True:
+        raise CheckFailed(message)
+
+
+def expect_array(got, what, shape=None, kinds="biuf"):
+    """Return ``got`` after checking it is a numeric ndarray (optionally of ``shape``)."""
+    if type(got) is not np.ndarray:
+        raise CheckFailed(f"{what}: expected an array, got {type(got).__name__}")
+    if got.dtype.kind not in kinds:
+        raise CheckFailed(f"{what}: expected dtype kind in {kinds!r}, got {got.dtype}")
+    if shape is not None and tuple(got.shape) != tuple(shape):
+        raise CheckFailed(f"{what}: expected shape {tuple(shape)}, got {tuple(got.shape)}")
+    return got
+
+
+def expect_number(got, what):
+    """Return ``got`` as a float after checking it is a real number (0-d arrays allowed)."""
+    if type(got) is np.ndarray and got.shape == () and got.dtype.kind in "iuf":
+        got = got.item()
+    if type(got) not in (int, float):
+        raise CheckFailed(f"{what}: expected a number, got {type(got).__name__}")
+    return float(got)
+
+
+def expect_close(got, want, what, rtol=1e-5, atol=1e-6):
+    """Check ``got`` is an array of ``want``'s shape and numerically close to it."""
+    want = np.asarray(want, dtype=np.float64)
+    if want.shape == () and type(got) in (int, float):
+        got = np.asarray(got, dtype=np.float64)
+    got = expect_array(got, what, shape=want.shape)
+    got64 = got.astype(np.float64)
+    if not np.all(np.isfinite(got64)) and np.all(np.isfinite(want)):
+        raise CheckFailed(f"{what}: contains NaN or inf")
+    if not np.allclose(got64, want, rtol=rtol, atol=atol, equal_nan=True):
+        err = np.abs(got64 - want)
+        worst = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
+        shown = f"; expected {_fmt(want)}, got {_fmt(got64)}" if _SHOW_VALUES[0] else ""
+        raise CheckFailed(
+            f"{what}: wrong values (largest error {float(np.max(err)):.3g} at index "
+            f"{tuple(int(i) for i in worst)}; tolerance rtol={rtol}, atol={atol}){shown}"
+        )
+
+
+def expect_equal(got, want, what):
+    """Check exact equality of plain data (arrays: same shape and elements)."""
+    if type(want) is np.ndarray or type(got) is np.ndarray:
+        got = expect_array(got, what, shape=np.shape(want), kinds="biuf")
+        if not np.array_equal(got, np.asarray(want)):
+            raise CheckFailed(f"{what}: expected {_fmt(want)}, got {_fmt(got)}")
+        return
+    if type(got) is not type(want) or got != want:
+        shown = repr(want) if _SHOW_VALUES[0] else "(hidden)"
+        raise CheckFailed(f"{what}: expected {shown}, got {got!r}")
+
+
+def expect_raises(got, kinds, what):
+    """``got`` is a probe's ``raised(...)`` result; check it names one of ``kinds``."""
+    kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    if type(got) is not str or got not in kinds:
+        raise CheckFailed(f"{what}: expected {' or '.join(kinds)}, got {got}")
+
+
+# --------------------------------------------------------------------------- driver
+def run_check(probe, verdict, ns, hidden=False):
+    """Run one check in this process. Returns ``(passed, message)``."""
+    try:
+        data = plain(probe(ns))
+    except CheckFailed as exc:
+        return False, str(exc)
+    except Exception as exc:  # noqa: BLE001 - the student's exception is the message
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        where = "" if hidden else f" (line {frame.lineno} of {frame.name})"
+        return False, f"calling your code raised {type(exc).__name__}: {exc}{where}"
+    _SHOW_VALUES[0] = not hidden
+    try:
+        verdict(data)
+    except CheckFailed as exc:
+        return False, str(exc)
+    except Exception as exc:  # noqa: BLE001 - malformed result
+        return False, f"unexpected result ({type(exc).__name__}: {exc})"
+    finally:
+        _SHOW_VALUES[0] = True
+    return True, ""
+
+
+_GROUP = {"name": "", "failed": []}
+
+
+def begin_group(name):
+    """Start a group of checks (one graded cell)."""
+    _GROUP["name"] = name
+    _GROUP["failed"] = []
+
+
+def check(name, probe, verdict, ns, hidden=False):
+    """Run one check and print a friendly line: what was checked and, if wrong, why."""
+    passed, message = run_check(probe, verdict, ns, hidden=hidden)
+    doc = (probe.__doc__ or "").strip().splitlines()
+    label = f"{name}: {doc[0]}" if doc else name
+    print(f"[PASS] {label}" if passed else f"[FAIL] {label}\n       {message}")
+    if not passed:
+        _GROUP["failed"].append(name)
+    return passed
+
+
+def end_group():
+    """Fail the cell (score 0 for its points) when a check of the group failed."""
+    failed = list(_GROUP["failed"])
+    _GROUP["failed"] = []
+    if failed:
+        raise AssertionError(f"{len(failed)} check(s) failed in {_GROUP['name']}: {', '.join(failed)}")
+    print(f"All checks of {_GROUP['name']} passed.")

@@ -1,0 +1,109 @@
+"""Topic texts: ``questions/tNN_slug.md`` parsed into front matter and sections.
+
+A topic file starts with YAML front matter (``id``, ``slug``, ``title_zh``, ``title_en``,
+``kind`` = concept | coding, ``seed_section``, ``functions``, and for concept topics
+``answer_points``), then level-2 sections whose headings are ``中文 / English``. Each
+section holds a ``### 中文`` block followed by a ``### English`` block. Known sections,
+by their English heading: Background, Interview question, Reference answer, Exercise,
+Hints, Errata.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = ROOT / "questions"
+
+SECTIONS = ("Background", "Interview question", "Reference answer", "Exercise", "Hints", "Errata")
+REQUIRED = {
+    "coding": ("Background", "Exercise", "Hints", "Errata"),
+    "concept": ("Background", "Interview question", "Reference answer", "Exercise", "Hints", "Errata"),
+}
+_SLUG = re.compile(r"^t(\d\d)_[a-z0-9_]+$")
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One topic of the bank, as written in ``questions/``."""
+
+    slug: str
+    number: int
+    title_zh: str
+    title_en: str
+    kind: str
+    seed_section: int
+    functions: tuple[str, ...]
+    answer_points: int
+    sections: dict[str, str]
+
+    @property
+    def is_concept(self) -> bool:
+        """Concept topics carry an interview question and a manually graded answer."""
+        return self.kind == "concept"
+
+    def section(self, name: str) -> str:
+        """Body of a section (both languages), or an empty string."""
+        return self.sections.get(name, "")
+
+
+def parse_topic(path: Path) -> Topic:
+    """Parse one ``questions/tNN_slug.md`` file, raising ``ValueError`` on a bad layout."""
+    text = path.read_text(encoding="utf-8")
+    match = re.match(r"^---\n(.*?)\n---\n(.*)$", text, flags=re.S)
+    if not match:
+        raise ValueError(f"{path}: expected YAML front matter between '---' lines")
+    meta = yaml.safe_load(match.group(1))
+    slug = path.stem
+    if meta.get("slug") != slug or not _SLUG.match(slug):
+        raise ValueError(f"{path}: front matter slug {meta.get('slug')!r} must equal the file name")
+    kind = meta.get("kind")
+    if kind not in REQUIRED:
+        raise ValueError(f"{path}: kind must be 'concept' or 'coding', got {kind!r}")
+    sections = _split_sections(path, match.group(2))
+    missing = [s for s in REQUIRED[kind] if s not in sections]
+    if missing:
+        raise ValueError(f"{path}: missing sections {missing}")
+    for name, body in sections.items():
+        zh, en = body.find("### 中文"), body.find("### English")
+        if not 0 <= zh < en:
+            raise ValueError(f"{path}: section {name!r} needs '### 中文' before '### English'")
+    return Topic(
+        slug=slug,
+        number=int(_SLUG.match(slug).group(1)),
+        title_zh=str(meta["title_zh"]),
+        title_en=str(meta["title_en"]),
+        kind=kind,
+        seed_section=int(meta["seed_section"]),
+        functions=tuple(meta["functions"]),
+        answer_points=int(meta.get("answer_points", 0)),
+        sections=sections,
+    )
+
+
+def _split_sections(path: Path, body: str) -> dict[str, str]:
+    sections: dict[str, str] = {}
+    parts = re.split(r"^## (.+)$", body, flags=re.M)
+    for heading, content in zip(parts[1::2], parts[2::2], strict=True):
+        english = heading.split("/")[-1].strip()
+        if english not in SECTIONS:
+            raise ValueError(f"{path}: unknown section {heading!r}; known: {SECTIONS}")
+        sections[english] = content.strip()
+    return sections
+
+
+def all_topics() -> list[Topic]:
+    """Every topic in ``questions/``, in number order."""
+    return [parse_topic(p) for p in sorted(QUESTIONS.glob("t[0-9][0-9]_*.md"))]
+
+
+def get_topic(slug_or_id: str) -> Topic:
+    """Find a topic by slug (``t05_attention``) or id (``t05``)."""
+    for topic in all_topics():
+        if slug_or_id in (topic.slug, topic.slug.split("_")[0]):
+            return topic
+    raise ValueError(f"unknown topic {slug_or_id!r}; expected a slug like 't05_attention' or an id like 't05'")

@@ -1,0 +1,61 @@
+"""Every suite passes on its reference and fails on the seed's version and on mutants.
+
+A failure message names the checks that did (or did not) catch each wrong version, so the
+test log doubles as the record of which check kills which mutant.
+"""
+
+import importlib
+
+import keras
+import pytest
+from conftest import SLUGS
+
+from autograder.checks import load_suite
+from autograder.mutation import load_mutants, namespace_of, reference_source, seed_caught_by, seed_source
+
+MUTANT_CASES = [(slug, m) for slug in SLUGS for m in load_mutants(slug)]
+
+
+def _failed(slug, ns):
+    keras.utils.set_random_seed(0)
+    return {r.check_id: r.message for r in load_suite(slug).run(ns) if not r.passed}
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_reference_passes_every_check(slug):
+    ns = vars(importlib.import_module(f"solutions.{slug}"))
+    assert _failed(slug, ns) == {}
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_suite_has_visible_and_hidden_checks_in_every_group(slug):
+    suite = load_suite(slug)
+    assert any(not c.hidden for c in suite.checks), "no visible check"
+    for group, points, checks in suite.groups():
+        assert points > 0 and checks, f"group {group} has no checks or no points"
+        assert any(c.hidden for c in checks), f"group {group} has no hidden check"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_seed_version_fails(slug):
+    source = seed_source(slug)
+    if source is None:
+        pytest.fail(f"tests/fixtures/seed/{slug}.py is missing")
+    failed = _failed(slug, namespace_of(source, f"seed_{slug}"))
+    expected = set(seed_caught_by(slug))
+    assert expected, "CAUGHT_BY must name at least one check"
+    assert expected <= set(failed), f"seed version: expected {sorted(expected)} to fail, failed: {failed}"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_at_least_three_mutants(slug):
+    assert len(load_mutants(slug)) >= 3
+
+
+@pytest.mark.parametrize(("slug", "mutant"), MUTANT_CASES, ids=[f"{s}-{m.name}" for s, m in MUTANT_CASES])
+def test_mutant_is_caught(slug, mutant):
+    source = mutant.apply(reference_source(slug))
+    failed = _failed(slug, namespace_of(source, f"{slug}_{mutant.name}"))
+    missing = set(mutant.caught_by) - set(failed)
+    assert failed, f"mutant {mutant.name} passed every check"
+    assert not missing, f"mutant {mutant.name}: {sorted(missing)} did not catch it; failed: {failed}"
