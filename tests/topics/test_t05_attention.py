@@ -1,0 +1,39 @@
+"""Extra tests of the t05 reference: error messages say what was expected and received."""
+
+import numpy as np
+import pytest
+
+from solutions import scaled_dot_product_attention
+
+
+def test_mismatched_depth_message_names_both_sizes():
+    with pytest.raises(ValueError, match=r"last dimension D, got 4 and 3"):
+        scaled_dot_product_attention(np.zeros((1, 2, 4)), np.zeros((1, 2, 3)), np.zeros((1, 2, 1)))
+
+
+def test_float_mask_message_names_dtype():
+    with pytest.raises(TypeError, match=r"mask must be boolean.*float64"):
+        scaled_dot_product_attention(np.zeros((2, 4)), np.zeros((3, 4)), np.zeros((3, 1)), mask=np.ones((2, 3)))
+
+
+def test_gradient_matches_central_differences_in_float64():
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    q, k, v = (rng.normal(size=s) for s in ((2, 3), (4, 3), (4, 2)))
+
+    def f(qq):
+        return float(np.sum(scaled_dot_product_attention(qq, k, v)[0].numpy() ** 2))
+
+    qt = tf.constant(q)
+    with tf.GradientTape() as tape:
+        tape.watch(qt)
+        loss = tf.reduce_sum(scaled_dot_product_attention(qt, k, v)[0] ** 2)
+    grad = tape.gradient(loss, qt).numpy()
+    h = 1e-6
+    numeric = np.zeros_like(q)
+    for idx in np.ndindex(q.shape):
+        dq = np.zeros_like(q)
+        dq[idx] = h
+        numeric[idx] = (f(q + dq) - f(q - dq)) / (2 * h)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
