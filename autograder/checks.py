@@ -86,12 +86,16 @@ class Check:
         passed, message = runtime.run_check(self.probe, self.judge, ns, hidden=self.hidden)
         return CheckResult(self.id, self.group, self.hidden, passed, message)
 
-    def dependencies(self) -> list[Callable]:
-        """Module-level helper functions the probe and verdict need, in source order."""
+    def dependencies(self, probe_only: bool = False) -> list[Callable]:
+        """Module-level helper functions the probe (and verdict) need, in source order.
+
+        ``probe_only`` gives what the sandbox needs to run the probe: the oracles that only
+        verdicts use never leave the trusted process.
+        """
         assert self.judge is not None
         module = inspect.getmodule(self.probe)
         found: dict[str, Callable] = {}
-        stack: list[Callable] = [self.probe, self.judge]
+        stack: list[Callable] = [self.probe] if probe_only else [self.probe, self.judge]
         while stack:
             fn = stack.pop()
             for name in _referenced_names(fn.__code__):

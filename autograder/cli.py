@@ -45,5 +45,34 @@ def demo(course_dir: str, topic_list: str) -> None:
     run_demo(Path(course_dir), selected)
 
 
+def _limits(timeout: float, memory: int):
+    from autograder.engine.grader import Limits
+
+    return Limits(wall_seconds=timeout, cpu_seconds=2 * timeout, memory_mib=memory)
+
+
+@main.command()
+@click.argument("notebooks", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--timeout", type=float, default=120.0, show_default=True, help="Wall seconds per submission.")
+@click.option("--memory", type=int, default=2048, show_default=True, help="MiB per submission beyond TensorFlow.")
+def grade(notebooks: tuple[str, ...], fmt: str, timeout: float, memory: int) -> None:
+    """Grade filled release notebooks in a sandbox; print a table or Gradescope JSON."""
+    import json
+
+    from autograder.engine.grader import WarmWorker, format_table, grade_path, hidden_paths
+
+    worker = WarmWorker(0, hide=hidden_paths())
+    try:
+        results = [grade_path(Path(nb), worker, _limits(timeout, memory)) for nb in notebooks]
+    finally:
+        worker.close()
+    if fmt == "json":
+        payload = results[0].gradescope() if len(results) == 1 else [r.gradescope() for r in results]
+        click.echo(json.dumps(payload, indent=1, ensure_ascii=False))
+    else:
+        click.echo(format_table(results))
+
+
 if __name__ == "__main__":
     main()

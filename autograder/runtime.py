@@ -154,16 +154,21 @@ def expect_raises(got, kinds, what):
 
 
 # --------------------------------------------------------------------------- driver
-def run_check(probe, verdict, ns, hidden=False):
-    """Run one check in this process. Returns ``(passed, message)``."""
+def run_probe(probe, ns, hidden=False):
+    """Run a probe. Returns ``(True, plain data)`` or ``(False, message)``."""
     try:
-        data = plain(probe(ns))
+        return True, plain(probe(ns))
     except CheckFailed as exc:
         return False, str(exc)
     except Exception as exc:  # noqa: BLE001 - the student's exception is the message
         frame = traceback.extract_tb(exc.__traceback__)[-1]
         where = "" if hidden else f" (line {frame.lineno} of {frame.name})"
-        return False, f"calling your code raised {type(exc).__name__}: {exc}{where}"
+        detail = f": {exc}" if str(exc) else ""
+        return False, f"calling your code raised {type(exc).__name__}{detail}{where}"
+
+
+def run_verdict(verdict, data, hidden=False):
+    """Judge a probe's plain data. Returns ``(passed, message)``."""
     _SHOW_VALUES[0] = not hidden
     try:
         verdict(data)
@@ -174,6 +179,14 @@ def run_check(probe, verdict, ns, hidden=False):
     finally:
         _SHOW_VALUES[0] = True
     return True, ""
+
+
+def run_check(probe, verdict, ns, hidden=False):
+    """Run one check in this process. Returns ``(passed, message)``."""
+    ok, data = run_probe(probe, ns, hidden=hidden)
+    if not ok:
+        return False, data
+    return run_verdict(verdict, data, hidden=hidden)
 
 
 _GROUP = {"name": "", "failed": []}

@@ -1,0 +1,1 @@
+"""The grading engine: warm workers, sandboxed children, trusted verdicts."""

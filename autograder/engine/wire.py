@@ -1,0 +1,113 @@
+"""Plain data on the wire: JSON, with numeric arrays as raw bytes (never pickle).
+
+What crosses from a sandbox to the trusted process is only what :func:`decode` accepts:
+``None``, ``bool``, ``int``, ``float``, ``str``, lists, dicts with string keys and numeric
+NumPy arrays rebuilt with ``np.frombuffer``. Anything else is rejected, so no student
+object (and no student ``__eq__``) ever exists on the trusted side.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+from typing import Any, BinaryIO
+
+import numpy as np
+
+ARRAY_KEY = "__ndarray__"
+MAX_DEPTH = 10
+MAX_ARRAY_BYTES = 64 * 1024 * 1024
+_HEADER = struct.Struct(">I")
+
+
+class WireError(ValueError):
+    """Data that is not plain, or a frame that is malformed."""
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        array = np.ascontiguousarray(value)
+        return {ARRAY_KEY: [array.dtype.str, list(array.shape), base64.b64encode(array.tobytes()).decode()]}
+    if isinstance(value, dict):
+        return {str(k): _to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_json(v) for v in value]
+    return value
+
+
+def encode(value: Any) -> bytes:
+    """Serialise plain data (as produced by ``runtime.plain``) to bytes."""
+    return json.dumps(_to_json(value), allow_nan=True).encode()
+
+
+def _array(spec: Any) -> np.ndarray:
+    if type(spec) is not list or len(spec) != 3:
+        raise WireError("malformed array")
+    dtype_str, shape, data = spec
+    if type(dtype_str) is not str or type(shape) is not list or type(data) is not str:
+        raise WireError("malformed array")
+    try:
+        dtype = np.dtype(dtype_str)
+    except TypeError as exc:
+        raise WireError(f"unknown dtype {dtype_str!r}") from exc
+    if dtype.kind not in "biuf" or dtype.hasobject:
+        raise WireError(f"array dtype {dtype} is not numeric")
+    if not all(type(n) is int and n >= 0 for n in shape):
+        raise WireError("malformed array shape")
+    raw = base64.b64decode(data.encode(), validate=True)
+    if len(raw) > MAX_ARRAY_BYTES or len(raw) != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
+        raise WireError("array data does not match its shape")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+
+
+def _from_json(value: Any, depth: int = 0) -> Any:
+    if depth > MAX_DEPTH:
+        raise WireError("data nested too deeply")
+    kind = type(value)
+    if kind in (type(None), bool, int, float, str):
+        return value
+    if kind is list:
+        return [_from_json(v, depth + 1) for v in value]
+    if kind is dict:
+        if set(value) == {ARRAY_KEY}:
+            return _array(value[ARRAY_KEY])
+        return {k: _from_json(v, depth + 1) for k, v in value.items()}
+    raise WireError(f"unexpected {kind.__name__}")
+
+
+def decode(data: bytes | str) -> Any:
+    """Parse bytes produced by :func:`encode` back into plain data, validating every node."""
+    try:
+        parsed = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise WireError(f"not JSON: {exc}") from None
+    return _from_json(parsed)
+
+
+def write_frame(stream: BinaryIO | int, payload: bytes) -> None:
+    """Write one length-prefixed frame to a file object or a file descriptor."""
+    blob = _HEADER.pack(len(payload)) + payload
+    if isinstance(stream, int):
+        import os
+
+        view = memoryview(blob)
+        while view:
+            view = view[os.write(stream, view):]
+    else:
+        stream.write(blob)
+        stream.flush()
+
+
+def split_frames(buffer: bytes, limit: int) -> tuple[list[bytes], bytes]:
+    """Split complete frames off ``buffer``; return them and the incomplete rest."""
+    frames = []
+    while len(buffer) >= _HEADER.size:
+        (size,) = _HEADER.unpack_from(buffer)
+        if size > limit:
+            raise WireError(f"frame of {size} bytes exceeds the limit of {limit}")
+        if len(buffer) < _HEADER.size + size:
+            break
+        frames.append(buffer[_HEADER.size:_HEADER.size + size])
+        buffer = buffer[_HEADER.size + size:]
+    return frames, buffer
