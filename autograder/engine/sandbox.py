@@ -34,8 +34,13 @@ MS_PRIVATE = 1 << 18
 MS_NOSUID, MS_NODEV = 2, 4
 
 
+# World-writable places a sandbox could otherwise write to outside its scratch folder;
+# each gets a private, empty tmpfs (invisible to every other process).
+PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+
+
 def _isolate_namespaces(hide: list[str]) -> list[str]:
-    """As root: private mounts hiding ``hide``, and an empty network namespace."""
+    """As root: private mounts hiding ``hide`` and the shared temp folders, no network."""
     done = []
     if os.geteuid() != 0:
         return done
@@ -48,6 +53,10 @@ def _isolate_namespaces(hide: list[str]) -> list[str]:
             if os.path.isdir(path) and libc.mount(b"tmpfs", path.encode(), b"tmpfs",
                                                   MS_NOSUID | MS_NODEV, b"size=64k,mode=0755") == 0:
                 done.append(f"hid {path}")
+        for path in PRIVATE_TMP:
+            if os.path.isdir(path) and libc.mount(b"tmpfs", path.encode(), b"tmpfs",
+                                                  MS_NOSUID | MS_NODEV, b"size=16m,mode=1777") == 0:
+                done.append(f"private {path}")
     return done
 
 

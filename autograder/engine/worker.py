@@ -65,6 +65,21 @@ def kill_descendants() -> int:
     return killed
 
 
+def _wait_for(pid: int, timeout: float) -> int | None:
+    """Wait up to ``timeout`` seconds for ``pid`` to exit; return its raw status or None."""
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            done, raw = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done:
+            return raw
+        if time.monotonic() >= end:
+            return None
+        time.sleep(0.01)
+
+
 def _reap(timeout: float) -> None:
     end = time.monotonic() + timeout
     while True:
@@ -97,8 +112,8 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     from autograder.engine import sandbox, wire
 
     limits = job["limits"]
-    base = job.get("scratch_base") or tempfile.gettempdir()
-    os.makedirs(base, exist_ok=True)
+    base = job.get("scratch_base") or scratch_base()
+    os.makedirs(base, mode=0o711, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix="mmqb-", dir=base)
     read_fd, write_fd = os.pipe()
     start = time.monotonic()
@@ -151,21 +166,34 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
                 break
     finally:
         os.close(read_fd)
-        killed = kill_descendants()
+        if exit_status is None and not status:
+            exit_status = _wait_for(pid, 1.0)  # it closed the pipe: it is exiting
         if exit_status is None:
-            try:
-                _, exit_status = os.waitpid(pid, 0)
-            except ChildProcessError:
-                exit_status = None
+            os.kill(pid, signal.SIGKILL)
+            exit_status = _wait_for(pid, 5.0)
+        killed = kill_descendants()
         output = _tail(os.path.join(scratch, "output.txt"), limits.get("output_tail", 4000))
         shutil.rmtree(scratch, ignore_errors=True)
+    finished = bool(frames) and base64.b64decode(frames[-1]) == b'{"kind": "done"}'
     if not status and exit_status is not None and os.WIFSIGNALED(exit_status):
         sig = signal.Signals(os.WTERMSIG(exit_status)).name
         status, detail = "crashed", f"your code crashed the process ({sig})"
-    elif not status and exit_status is not None and os.WEXITSTATUS(exit_status) not in (0,):
-        status, detail = "crashed", f"the process exited with code {os.WEXITSTATUS(exit_status)} before finishing"
+    elif not status and not finished:
+        code = os.WEXITSTATUS(exit_status) if exit_status is not None else "unknown"
+        status, detail = "crashed", f"your code ended the process (exit code {code}) before the checks finished"
     return {"frames": frames, "status": status or "ok", "detail": detail, "output": output,
             "elapsed": time.monotonic() - start, "killed": killed}
+
+
+def scratch_base() -> str:
+    """Where per-submission scratch folders live.
+
+    As root the sandbox gets private empty /tmp, /var/tmp and /dev/shm, so scratch must be
+    elsewhere: /run (root-owned tmpfs). Otherwise the usual temporary folder.
+    """
+    if os.geteuid() == 0 and os.path.isdir("/run"):
+        return "/run/mmqb-scratch"
+    return os.path.join(tempfile.gettempdir(), "mmqb-scratch")
 
 
 def _tail(path: str, limit: int) -> str:

@@ -1,0 +1,150 @@
+"""The hostile corpus: every cheat scores no more than an honest wrong answer.
+
+Each fixture in tests/fixtures/hostile/ replaces the solution cell of the t05 release
+notebook. "Honest wrong" is the seed's version of t05 graded the same way. Two correct
+answers written in different styles must score full marks.
+"""
+
+import os
+import socket
+import threading
+import uuid
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.engine.grader import Limits, WarmWorker, grade_path, hidden_paths
+from autograder.engine.worker import _descendants
+from autograder.mutation import reference_cell, seed_source, submission_notebook
+from autograder.topics import ROOT
+
+SLUG = "t05_attention"
+HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
+LIMITS = Limits(wall_seconds=25, cpu_seconds=40, memory_mib=512, output_bytes=1 << 20)
+ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and uid changes need root")
+
+
+@pytest.fixture(scope="module")
+def worker():
+    w = WarmWorker(3, hide=hidden_paths())
+    yield w
+    w.close()
+
+
+def grade_code(worker, tmp_path, code, limits=LIMITS):
+    release = nbformat.read(ROOT / "release" / SLUG / f"{SLUG}.ipynb", as_version=4)
+    path = tmp_path / uuid.uuid4().hex[:8] / f"{SLUG}.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(submission_notebook(release, code), path)
+    return grade_path(path, worker, limits)
+
+
+@pytest.fixture(scope="module")
+def honest_wrong_score(worker, tmp_path_factory):
+    result = grade_code(worker, tmp_path_factory.mktemp("seed"), seed_source(SLUG))
+    assert result.score < result.max_score
+    return result.score
+
+
+def _fixture(name, **subs):
+    text = (HOSTILE / f"{name}.py").read_text()
+    for key, value in subs.items():
+        text = text.replace(key, value)
+    return text
+
+
+@pytest.mark.parametrize("name", ["reference", "correct_numpy_style"])
+def test_correct_answers_in_two_styles_score_full_marks(worker, tmp_path, name):
+    code = reference_cell(SLUG) if name == "reference" else _fixture(name)
+    result = grade_code(worker, tmp_path, code)
+    assert result.status == "ok", result.message
+    assert result.score == result.max_score, [t for t in result.tests if not t.passed]
+
+
+@pytest.mark.parametrize("name", [
+    "always_true_eq", "monkeypatch_checkers", "import_reference", "exit_with_fake_results", "fake_frames",
+    "input_transformer", "segfault", "output_flood", "constant_guess",
+])
+def test_cheat_scores_no_more_than_an_honest_wrong_answer(worker, tmp_path, honest_wrong_score, name):
+    result = grade_code(worker, tmp_path, _fixture(name))
+    assert result.score <= honest_wrong_score, (name, result.score, result.message,
+                                                [t.name for t in result.tests if t.passed])
+
+
+def test_segfault_is_reported_as_a_crash(worker, tmp_path):
+    result = grade_code(worker, tmp_path, _fixture("segfault"))
+    assert result.status == "crashed" and "SIGSEGV" in result.message
+    assert result.score == 0
+
+
+def test_infinite_loop_ignoring_signals_is_killed_at_the_time_limit(worker, tmp_path):
+    limits = Limits(wall_seconds=8, cpu_seconds=30, memory_mib=512)
+    result = grade_code(worker, tmp_path, _fixture("infinite_loop"), limits)
+    assert result.status == "timeout" and result.score == 0
+    assert "time limit" in result.message
+
+
+def test_memory_hog_is_stopped(worker, tmp_path):
+    result = grade_code(worker, tmp_path, _fixture("memory_hog"))
+    assert result.score == 0
+    assert result.status in ("memory", "crashed", "ok")  # killed, or MemoryError inside the cell
+    if result.status == "ok":
+        assert any("MemoryError" in n for n in result.notes)
+
+
+def test_output_flood_is_bounded(worker, tmp_path):
+    result = grade_code(worker, tmp_path, _fixture("output_flood"), Limits(wall_seconds=15, memory_mib=512))
+    assert result.score == 0
+    assert result.status in ("ok", "timeout")
+
+
+def test_forked_children_do_not_outlive_the_submission(worker, tmp_path):
+    result = grade_code(worker, tmp_path, _fixture("fork_survivor"))
+    assert result.score == 0
+    assert worker.proc is not None
+    assert _descendants(worker.proc.pid) == []
+
+
+@ROOT_ONLY
+def test_no_network(worker, tmp_path):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)
+    server.settimeout(0.5)
+    hits = []
+
+    def accept():
+        for _ in range(40):
+            try:
+                conn, _ = server.accept()
+                hits.append(conn.recv(16))
+            except OSError:
+                pass
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    port = str(server.getsockname()[1])
+    result = grade_code(worker, tmp_path, _fixture("network_access", PORT=port))
+    thread.join()
+    server.close()
+    assert result.score == 0
+    assert hits == [], "the sandbox reached a loopback server"
+
+
+@ROOT_ONLY
+def test_no_writes_outside_scratch(worker, tmp_path):
+    marker = uuid.uuid4().hex
+    targets = [f"/tmp/mmqb-escape-{marker}", str(ROOT / f"escape-{marker}"), f"/var/tmp/escape-{marker}",
+               str(tmp_path / f"escape-{marker}")]
+    result = grade_code(worker, tmp_path, _fixture("write_outside_scratch", TARGETS=repr(targets)))
+    assert result.score == 0
+    assert [t for t in targets if os.path.exists(t)] == []
+
+
+@ROOT_ONLY
+def test_reference_suites_and_history_are_hidden(worker, tmp_path):
+    result = grade_code(worker, tmp_path, _fixture("import_reference"))
+    assert result.score == 0
+    assert any(step.startswith("hid ") and step.endswith("solutions") for step in result.isolation)
+    assert any(step.startswith("uid ") for step in result.isolation)
