@@ -74,5 +74,38 @@ def grade(notebooks: tuple[str, ...], fmt: str, timeout: float, memory: int) -> 
         click.echo(format_table(results))
 
 
+@main.command()
+@click.argument("assignments", nargs=-1, required=True)
+@click.option("--course", "course_dir", required=True, type=click.Path(file_okay=False, exists=True),
+              help="nbgrader course folder (holds submitted/ and, by default, gradebook.db).")
+@click.option("--workers", type=int, default=2, show_default=True, help="Warm workers in the local pool.")
+@click.option("--scheduler", default=None, help="dask.distributed scheduler address (instead of the local pool).")
+@click.option("--db", "db_url", default=None, help="Gradebook SQLAlchemy URL (default: the course's SQLite file).")
+@click.option("--timeout", type=float, default=120.0, show_default=True, help="Wall seconds per submission.")
+@click.option("--memory", type=int, default=2048, show_default=True, help="MiB per submission beyond TensorFlow.")
+@click.option("--force", is_flag=True, help="Regrade submissions that were already graded.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None, help="Also export scores as CSV.")
+@click.option("--gradescope", "gradescope_dir", type=click.Path(file_okay=False), default=None,
+              help="Also write a Gradescope results.json per submission under this folder.")
+def autograde(assignments: tuple[str, ...], course_dir: str, workers: int, scheduler: str | None,
+              db_url: str | None, timeout: float, memory: int, force: bool, csv_path: str | None,
+              gradescope_dir: str | None) -> None:
+    """Grade an nbgrader course's submissions into its gradebook, in sandboxes."""
+    from autograder.engine.autograde import autograde as run_autograde
+
+    try:
+        summary = run_autograde(Path(course_dir), list(assignments), workers=workers, scheduler=scheduler,
+                                db_url=db_url, limits=_limits(timeout, memory), force=force,
+                                csv_path=Path(csv_path) if csv_path else None,
+                                gradescope_dir=Path(gradescope_dir) if gradescope_dir else None)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    problems = [(t, r) for t, r in summary.graded if r.status != "ok"]
+    click.echo(f"graded {len(summary.graded)}, skipped {len(summary.skipped)} already graded"
+               + (f", {len(problems)} with problems:" if problems else ""))
+    for task, result in problems:
+        click.echo(f"  {task.student}/{task.assignment}: {result.status}: {result.message}")
+
+
 if __name__ == "__main__":
     main()

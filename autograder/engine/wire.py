@@ -27,7 +27,7 @@ class WireError(ValueError):
 
 def _to_json(value: Any) -> Any:
     if isinstance(value, np.ndarray):
-        array = np.ascontiguousarray(value)
+        array = np.array(value, order="C", copy=True)  # ascontiguousarray would make 0-d arrays 1-d
         return {ARRAY_KEY: [array.dtype.str, list(array.shape), base64.b64encode(array.tobytes()).decode()]}
     if isinstance(value, dict):
         return {str(k): _to_json(v) for k, v in value.items()}

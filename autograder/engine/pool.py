@@ -1,0 +1,86 @@
+"""Run many submissions: a local pool of warm workers (default) or a dask cluster.
+
+Both yield ``(task, result)`` as submissions finish, so the caller records each one as
+soon as it is known. Verdicts run in the process that holds the worker handle: the
+coordinator locally, the dask worker process on a cluster (both trusted).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from autograder.engine.course import Task
+from autograder.engine.grader import Limits, SubmissionResult, WarmWorker, grade_path
+
+
+class LocalPool:
+    """``n`` warm workers, each grading one submission at a time."""
+
+    def __init__(self, n: int, hide: list[str]) -> None:
+        self.workers = [WarmWorker(i, hide=hide) for i in range(max(1, n))]
+
+    def run(self, tasks: list[Task], limits: Limits) -> Iterator[tuple[Task, SubmissionResult]]:
+        """Grade ``tasks``; yield each result as it is ready."""
+        free: queue.Queue[WarmWorker] = queue.Queue()
+        for w in self.workers:
+            free.put(w)
+
+        def grade(task: Task) -> SubmissionResult:
+            worker = free.get()
+            try:
+                return grade_path(task.path, worker, limits, expected_slug=task.assignment)
+            finally:
+                free.put(worker)
+
+        with ThreadPoolExecutor(len(self.workers)) as pool:
+            futures = {pool.submit(grade, t): t for t in tasks}
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+
+    def close(self) -> None:
+        """Stop every worker."""
+        for w in self.workers:
+            w.close()
+
+
+_DASK_WORKER: WarmWorker | None = None
+
+
+def _grade_on_dask(path: str, assignment: str, limits: dict, hide: list[str]) -> dict:
+    """Task body on a dask worker: one warm worker per dask worker process."""
+    global _DASK_WORKER
+    if _DASK_WORKER is None:
+        _DASK_WORKER = WarmWorker(100 + os.getpid() % 800, hide=hide)
+    return grade_path(Path(path), _DASK_WORKER, Limits(**limits), expected_slug=assignment).to_dict()
+
+
+class DaskPool:
+    """Submissions as tasks on a dask.distributed cluster at ``address``."""
+
+    def __init__(self, address: str, hide: list[str]) -> None:
+        from distributed import Client
+
+        self.client = Client(address)
+        self.hide = hide
+
+    def run(self, tasks: list[Task], limits: Limits) -> Iterator[tuple[Task, SubmissionResult]]:
+        """Grade ``tasks`` on the cluster; yield each result as it is ready."""
+        from dataclasses import asdict
+
+        from distributed import as_completed as dask_completed
+
+        futures = {
+            self.client.submit(_grade_on_dask, str(t.path), t.assignment, asdict(limits), self.hide,
+                               key=f"mmqb-{t.assignment}-{t.student}", pure=False): t
+            for t in tasks
+        }
+        for future in dask_completed(futures):
+            yield futures[future], SubmissionResult.from_dict(future.result())
+
+    def close(self) -> None:
+        """Disconnect from the cluster (it keeps running)."""
+        self.client.close()
