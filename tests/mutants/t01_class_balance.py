@@ -1,0 +1,44 @@
+"""Deliberate mutants of solutions/t01_class_balance.py and the checks that catch them."""
+
+from autograder.mutation import Mutant
+
+MUTANTS = [
+    Mutant(
+        "missing_num_classes_factor",
+        "weights[present] = y.size / (num_classes * counts[present])",
+        "weights[present] = y.size / counts[present]",
+        caught_by=("numeric.hand_worked_inverse_frequency", "numeric.inverse_frequency_matches_formula",
+                   "behavior.weights_rebalance_the_classes"),
+    ),
+    Mutant(
+        "scaled_to_num_classes",
+        "weights[present] = raw * present.sum() / raw.sum()",
+        "weights[present] = raw * num_classes / raw.sum()",
+        caught_by=("numeric.effective_number_matches_formula", "numeric.effective_number_limits",
+                   "behavior.absent_classes_get_zero"),
+    ),
+    Mutant(
+        "beta_power_off_by_one",
+        "raw = -1.0 / np.expm1(counts[present] * np.log(float(beta)))",
+        "raw = -1.0 / np.expm1((counts[present] + 1) * np.log(float(beta)))",
+        caught_by=("numeric.hand_worked_effective_number", "numeric.effective_number_matches_formula"),
+    ),
+    Mutant(
+        "no_minlength",
+        "np.bincount(y, minlength=int(num_classes))",
+        "np.bincount(y)",
+        caught_by=("shape.trailing_absent_classes_and_one_class", "numeric.hand_worked_inverse_frequency"),
+    ),
+    Mutant(
+        "fractional_labels_truncated",
+        "        if bad.any():",
+        "        if False:",
+        caught_by=("behavior.bad_input_is_an_error",),
+    ),
+    Mutant(
+        "beta_one_allowed",
+        "if not 0.0 <= beta < 1.0:",
+        "if not 0.0 <= beta <= 1.0:",
+        caught_by=("behavior.bad_input_is_an_error",),
+    ),
+]
