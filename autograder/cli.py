@@ -107,5 +107,17 @@ def autograde(assignments: tuple[str, ...], course_dir: str, workers: int, sched
         click.echo(f"  {task.student}/{task.assignment}: {result.status}: {result.message}")
 
 
+@main.command()
+@click.option("--students", type=int, default=20, show_default=True)
+@click.option("--topics", "topic_list", default="", help="Comma-separated slugs (default: all).")
+@click.option("--workers", type=int, default=2, show_default=True)
+@click.option("--workdir", type=click.Path(file_okay=False), default="build/benchmark", show_default=True)
+def benchmark(students: int, topic_list: str, workers: int, workdir: str) -> None:
+    """Time nbgrader autograde vs mmqb autograde vs the physical limit on one cohort."""
+    from autograder.benchmark import run_benchmark
+
+    run_benchmark(Path(workdir), students, [t for t in topic_list.split(",") if t] or None, workers)
+
+
 if __name__ == "__main__":
     main()
