@@ -79,6 +79,10 @@ class Course:
         """Where the autograded notebook of ``task`` goes."""
         return self.root / "autograded" / task.student / task.assignment / f"{task.assignment}.ipynb"
 
+    def result_path(self, task: Task) -> Path:
+        """Where the full result (every check's verdict and message, no check code) goes."""
+        return self.autograded_path(task).with_suffix(".mmqb.json")
+
     def feedback_path(self, task: Task) -> Path:
         """Where the feedback page of ``task`` goes."""
         return self.root / "feedback" / task.student / task.assignment / f"{task.assignment}.html"
@@ -119,6 +123,8 @@ class Course:
         release = release_notebook(task.assignment, self.root / "release")
         _atomic_write(self.autograded_path(task), nbformat.writes(autograded_notebook(task, result, release)))
         _atomic_write(self.feedback_path(task), feedback_html(task, result))
+        record = dict(result.to_dict(), assignment=task.assignment, student=task.student, timestamp=task.timestamp)
+        _atomic_write(self.result_path(task), json.dumps(record, indent=1, ensure_ascii=False))
 
     def record(self, gb, task: Task, result: SubmissionResult) -> None:
         """Store the grades of ``task`` in the gradebook in one transaction."""
