@@ -119,5 +119,79 @@ def benchmark(students: int, topic_list: str, workers: int, workdir: str) -> Non
     run_benchmark(Path(workdir), students, [t for t in topic_list.split(",") if t] or None, workers)
 
 
+_WORKSPACE = click.option("--workspace", type=click.Path(file_okay=False), default=None,
+                          help="Practice folder (default: ~/mmqb-workspace).")
+
+
+def _workspace(path: str | None) -> Path:
+    from autograder.practice import DEFAULT_WORKSPACE
+
+    return Path(path) if path else DEFAULT_WORKSPACE
+
+
+@main.command()
+@click.argument("topic", required=False)
+@_WORKSPACE
+@click.option("--no-lab", is_flag=True, help="Only copy the notebooks; do not start JupyterLab.")
+@click.option("--port", type=int, default=None, help="JupyterLab port.")
+def practice(topic: str | None, workspace: str | None, no_lab: bool, port: int | None) -> None:
+    """Copy release notebooks (all, or TOPIC) into a workspace and start JupyterLab there."""
+    from autograder.practice import copy_release, start_lab
+    from autograder.topics import all_topics, get_topic
+
+    folder = _workspace(workspace)
+    try:
+        topics = [get_topic(topic)] if topic else all_topics()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    paths = copy_release(folder, topics)
+    click.echo(f"{len(paths)} notebook(s) in {folder} (your own copies are never overwritten)")
+    click.echo(f"check one with: mmqb check {paths[0]}")
+    if not no_lab:
+        raise SystemExit(start_lab(folder, port))
+
+
+@main.command()
+@click.argument("notebook", type=click.Path(dir_okay=False, exists=True))
+@_WORKSPACE
+@click.option("--timeout", type=float, default=120.0, show_default=True)
+def check(notebook: str, workspace: str | None, timeout: float) -> None:
+    """Grade a notebook locally: per-check feedback, score, and progress over the bank."""
+    from autograder.practice import check_notebook
+
+    folder = Path(workspace) if workspace else Path(notebook).resolve().parent
+    _, text = check_notebook(Path(notebook), folder, timeout)
+    click.echo(text)
+
+
+@main.command()
+@click.argument("topic", required=False)
+@_WORKSPACE
+def interview(topic: str | None, workspace: str | None) -> None:
+    """Interview mode: a concept question, your answer, then the reference's key points."""
+    import random
+
+    from autograder.practice import Progress, interview_key, interview_question
+    from autograder.topics import all_topics, get_topic
+
+    try:
+        chosen = get_topic(topic) if topic else random.choice([t for t in all_topics() if t.is_concept])
+        question = interview_question(chosen)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(question)
+    click.echo("\nYour answer (finish with an empty line):")
+    lines = []
+    while True:
+        line = click.get_text_stream("stdin").readline()
+        if not line or not line.strip():
+            break
+        lines.append(line.rstrip("\n"))
+    answer = "\n".join(lines)
+    Progress(_workspace(workspace)).record_answer(chosen.slug, answer)
+    click.echo("\n" + interview_key(chosen))
+    click.echo("\nCompare your answer with the key points above; your answer is saved in the workspace.")
+
+
 if __name__ == "__main__":
     main()

@@ -59,6 +59,7 @@ class TestResult:
     message: str
     score: float = 0.0
     max_score: float = 0.0
+    description: str = ""  # what the check expects (the probe's docstring), a hint when it fails
 
 
 @dataclass
@@ -219,7 +220,8 @@ def grade_submission(sub: Submission, suite: Suite, worker: WarmWorker, limits: 
                 passed, message = False, data if type(data) is str else "the check failed"
         else:
             passed, message = False, reason or "the check did not run"
-        tests.append(TestResult(check.id, check.group, check.hidden, passed, message))
+        tests.append(TestResult(check.id, check.group, check.hidden, passed, message,
+                                description=check.description))
     group_scores = {}
     for group, points, _ in suite.groups():
         members = [t for t in tests if t.group == group]
