@@ -44,30 +44,37 @@ def build_sources(topics: list[Topic], out: Path = ROOT) -> list[Path]:
     return written
 
 
-def generate_release(topics: list[Topic], out: Path = ROOT, course: Path | None = None) -> list[Path]:
-    """Run nbgrader's ``generate_assignment`` on ``out/source`` and write ``out/release``.
+def generate_in_course(course: Path, topics: list[Topic]) -> None:
+    """Run nbgrader's ``generate_assignment`` (in process) for ``topics`` in a course folder.
 
-    ``course`` is the course folder to generate in (a temporary one by default); the demo
-    passes its own so that its gradebook learns the assignments.
+    This also registers the assignments, notebooks and grade cells in the course's gradebook.
     """
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
 
-    owned = course is None
-    course = Path(tempfile.mkdtemp(prefix="mmqb-course-")) if owned else course
+    config = Config()
+    config.CourseDirectory.root = str(course)
+    config.Exchange.root = str(course / "exchange")
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    for topic in topics:
+        result = api.generate_assignment(topic.slug, force=True, create=True)
+        if not result["success"]:
+            detail = result.get("error") or result.get("log")
+            raise RuntimeError(f"generate_assignment {topic.slug} failed:\n{detail}")
+
+
+def generate_release(topics: list[Topic], out: Path = ROOT) -> list[Path]:
+    """Run nbgrader's ``generate_assignment`` on ``out/source`` and write ``out/release``.
+
+    It runs in a throw-away course folder so the repository never holds a gradebook.
+    """
+    course = Path(tempfile.mkdtemp(prefix="mmqb-course-"))
     try:
         prepare_course(course, topics, out / "source")
-        config = Config()
-        config.CourseDirectory.root = str(course)
-        config.Exchange.root = str(course / "exchange")
-        api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+        generate_in_course(course, topics)
         written = []
         for topic in topics:
-            result = api.generate_assignment(topic.slug, force=True, create=True)
-            if not result["success"]:
-                detail = result.get("error") or result.get("log")
-                raise RuntimeError(f"generate_assignment {topic.slug} failed:\n{detail}")
             src = course / "release" / topic.slug / f"{topic.slug}.ipynb"
             dst = out / "release" / topic.slug / f"{topic.slug}.ipynb"
             dst.parent.mkdir(parents=True, exist_ok=True)
@@ -75,8 +82,7 @@ def generate_release(topics: list[Topic], out: Path = ROOT, course: Path | None 
             written.append(dst)
         return written
     finally:
-        if owned:
-            shutil.rmtree(course, ignore_errors=True)
+        shutil.rmtree(course, ignore_errors=True)
 
 
 def prepare_course(course: Path, topics: list[Topic], source: Path = ROOT / "source") -> None:
@@ -95,6 +101,28 @@ def _normalise(text: str) -> str:
     return json.dumps(json.loads(text), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+INDEX_START, INDEX_END = "<!-- mmqb:index:start -->", "<!-- mmqb:index:end -->"
+
+
+def render_index(topics: list[Topic]) -> str:
+    """The question bank at a glance: a Markdown table of every topic."""
+    rows = ["| id | 题目 | topic | kind | points | notebook |", "|---|---|---|---|---|---|"]
+    for t in topics:
+        auto = load_suite(t.slug).max_score
+        points = f"{auto} + {t.answer_points} written" if t.is_concept else f"{auto}"
+        kind = "concept + coding" if t.is_concept else "coding"
+        link = f"[release/{t.slug}](release/{t.slug}/{t.slug}.ipynb)"
+        rows.append(f"| {t.slug[:3]} | {t.title_zh} | {t.title_en} | {kind} | {points} | {link} |")
+    return "\n".join(rows)
+
+
+def update_readme(topics: list[Topic], readme: Path = ROOT / "README.md") -> None:
+    """Rewrite the index between the markers of README.md."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.index(INDEX_START) + len(INDEX_START), text.index(INDEX_END)
+    readme.write_text(text[:start] + "\n" + render_index(topics) + "\n" + text[end:], encoding="utf-8")
+
+
 def build(selected: list[str] | None = None, out: Path = ROOT) -> tuple[list[Path], list[Path]]:
     """Build ``out/source`` and ``out/release`` for the selected slugs or ids (default: all)."""
     topics = all_topics()
@@ -111,4 +139,6 @@ def build(selected: list[str] | None = None, out: Path = ROOT) -> tuple[list[Pat
                     shutil.rmtree(folder)
     sources = build_sources(topics, out)
     releases = generate_release(topics, out)
+    if not selected and out == ROOT:
+        update_readme(topics)
     return sources, releases

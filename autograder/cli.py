@@ -37,12 +37,13 @@ def build(topics: tuple[str, ...]) -> None:
 @click.option("--course", "course_dir", type=click.Path(file_okay=False), default="build/demo_course",
               show_default=True, help="Folder for the sample course (recreated).")
 @click.option("--topics", "topic_list", default="", help="Comma-separated slugs or ids (default: all).")
-def demo(course_dir: str, topic_list: str) -> None:
-    """Build, make a sample cohort, grade it with nbgrader autograde, print the scores."""
+@click.option("--workers", type=int, default=2, show_default=True, help="Warm grading workers.")
+def demo(course_dir: str, topic_list: str, workers: int) -> None:
+    """Build, make a sample cohort, grade it with mmqb autograde, print scores and the report."""
     from autograder.demo import run_demo
 
     selected = [t for t in topic_list.split(",") if t] or None
-    run_demo(Path(course_dir), selected)
+    run_demo(Path(course_dir), selected, workers)
 
 
 def _limits(timeout: float, memory: int):

@@ -1,39 +1,31 @@
-"""The demo: build, make a sample cohort, grade it with plain ``nbgrader autograde``.
+"""The demo: build the course, make a sample cohort, grade it with ``mmqb autograde``.
 
-Three students per topic: ``alice`` submits the reference, ``bob`` the untouched stub,
-``carol`` the reference with the topic's first deliberate mutant (partly wrong). Grading
-uses nbgrader's embedded SQLite gradebook: nothing to start.
+Four students per topic: ``alice`` submits the reference, ``bob`` the untouched stub,
+``carol`` the reference with the topic's first deliberate mutant (partly wrong) and ``dave``
+the seed's own version. Grading uses the local pool of warm workers and nbgrader's
+embedded SQLite gradebook: nothing to start. The run ends with a score table and an HTML
+report for the instructor.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import click
 import nbformat
 
-from autograder.build import build, prepare_course
-from autograder.mutation import load_mutants, reference_cell, reference_source, submission_notebook
+from autograder.build import build, generate_in_course, prepare_course
+from autograder.mutation import load_mutants, reference_cell, reference_source, seed_source, submission_notebook
 from autograder.topics import ROOT, Topic, all_topics
 
-STUDENTS = ("alice", "bob", "carol")
-
-
-def nbgrader(course: Path, *args: str) -> None:
-    """Run one nbgrader command in ``course``; raise with its log when it fails."""
-    exe = Path(sys.executable).parent / "nbgrader"
-    proc = subprocess.run([str(exe), *args], cwd=course, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise click.ClickException(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+STUDENTS = {"alice": "reference", "bob": "untouched stub", "carol": "one deliberate bug", "dave": "the seed's code"}
 
 
 def make_cohort(course: Path, topics: list[Topic]) -> None:
-    """Write ``submitted/<student>/<slug>/<slug>.ipynb`` for the three sample students."""
+    """Write ``submitted/<student>/<slug>/<slug>.ipynb`` for the sample students."""
     for topic in topics:
         release = nbformat.read(ROOT / "release" / topic.slug / f"{topic.slug}.ipynb", as_version=4)
         mutants = load_mutants(topic.slug)
@@ -41,6 +33,7 @@ def make_cohort(course: Path, topics: list[Topic]) -> None:
             "alice": reference_cell(topic.slug),
             "bob": None,
             "carol": mutants[0].apply(reference_source(topic.slug)) if mutants else None,
+            "dave": seed_source(topic.slug),
         }
         for student, code in codes.items():
             path = course / "submitted" / student / topic.slug / f"{topic.slug}.ipynb"
@@ -48,44 +41,50 @@ def make_cohort(course: Path, topics: list[Topic]) -> None:
             nbformat.write(submission_notebook(release, code), path)
 
 
-def score_table(course: Path, topics: list[Topic]) -> list[tuple[str, str, float, float]]:
-    """``(slug, student, autograded score, autograded max)`` read from the gradebook."""
-    from nbgrader.api import Gradebook
-
-    rows = []
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for topic in topics:
-            for student in STUDENTS:
-                sub = gb.find_submission(topic.slug, student)
-                auto = [g for nb in sub.notebooks for g in nb.grades if g.cell.cell_type == "code"]
-                rows.append((topic.slug, student, sum(g.score for g in auto), sum(g.max_score for g in auto)))
-    return rows
+def select_topics(selected: list[str] | None) -> list[Topic]:
+    """Topics by slug or id (all when nothing is selected)."""
+    topics = all_topics()
+    if not selected:
+        return topics
+    chosen = [t for t in topics if t.slug in selected or t.slug[:3] in selected]
+    if not chosen:
+        raise click.ClickException(f"no topic matches {selected}")
+    return chosen
 
 
-def run_demo(course: Path, selected: list[str] | None = None) -> list[tuple[str, str, float, float]]:
-    """Build, lay out ``course``, grade the sample cohort, print and return the scores."""
+def run_demo(course: Path, selected: list[str] | None = None, workers: int = 2) -> dict[tuple[str, str], float]:
+    """Build, lay out ``course``, grade the sample cohort, print the scores and the report path."""
+    from autograder.engine.autograde import autograde
+
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    topics = select_topics(selected)
     click.echo("building source/ and release/ ...")
-    build(selected)
-    topics = [t for t in all_topics() if not selected or t.slug in selected or t.slug[:3] in selected]
+    build([t.slug for t in topics] if selected else None)
     if course.exists():
         shutil.rmtree(course)
     prepare_course(course, topics)
-    for topic in topics:
-        nbgrader(course, "generate_assignment", topic.slug, "--force", "--create")
+    click.echo(f"course in {course}: nbgrader generate_assignment for {len(topics)} topics ...")
+    generate_in_course(course, topics)
     make_cohort(course, topics)
     start = time.perf_counter()
-    with click.progressbar(topics, label="nbgrader autograde", show_pos=True) as bar:
-        for topic in bar:
-            nbgrader(course, "autograde", topic.slug, "--force", "--create")
+    summary = autograde(course, [t.slug for t in topics], workers=workers)
     elapsed = time.perf_counter() - start
-    rows = score_table(course, topics)
-    click.echo(f"\n{'topic':<28}" + "".join(f"{s:>12}" for s in STUDENTS))
+    scores = {(task.assignment, task.student): result.score for task, result in summary.graded}
+    maxima = {task.assignment: result.max_score for task, result in summary.graded}
+
+    click.echo(f"\n{'topic':<32}" + "".join(f"{s:>9}" for s in STUDENTS))
     for topic in topics:
-        cells = [f"{score:g}/{top:g}" for slug, _, score, top in rows if slug == topic.slug]
-        click.echo(f"{topic.slug:<28}" + "".join(f"{c:>12}" for c in cells))
-    click.echo("\nalice = reference, bob = untouched stub, carol = reference with one deliberate bug.")
-    graded = len(topics) * len(STUDENTS)
-    click.echo(f"graded {graded} notebooks in {elapsed:.0f} s; gradebook: {course / 'gradebook.db'}")
-    return rows
+        cells = [f"{scores.get((topic.slug, s), 0):g}/{maxima.get(topic.slug, 0):g}" for s in STUDENTS]
+        click.echo(f"{topic.slug:<32}" + "".join(f"{c:>9}" for c in cells))
+    click.echo("\n" + ", ".join(f"{name} = {what}" for name, what in STUDENTS.items()))
+    click.echo(f"graded {len(summary.graded)} notebooks with mmqb autograde in {elapsed:.0f} s "
+               f"({workers} warm workers); gradebook: {course / 'gradebook.db'}")
+    try:
+        from autograder.report import write_report
+    except ImportError:  # the report module is optional until it lands
+        return scores
+    report = course / "report.html"
+    write_report(course, report, csv_path=course / "scores.csv")
+    click.echo(f"instructor report: {report} (scores: {course / 'scores.csv'})")
+    return scores

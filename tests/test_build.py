@@ -29,6 +29,16 @@ def test_committed_notebooks_equal_a_fresh_build(fresh_build, kind):
     assert not stale, f"stale notebooks (run `mmqb build` and commit): {stale}"
 
 
+def test_readme_index_lists_every_topic():
+    from autograder.build import INDEX_END, INDEX_START, render_index
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text[text.index(INDEX_START) + len(INDEX_START):text.index(INDEX_END)].strip()
+    assert block == render_index(TOPICS), "README index is stale: run `mmqb build`"
+    for slug in SLUGS:
+        assert f"release/{slug}/{slug}.ipynb" in block
+
+
 def test_every_topic_has_its_three_files():
     for slug in SLUGS:
         for path in (ROOT / "questions" / f"{slug}.md", ROOT / "solutions" / f"{slug}.py",
