@@ -22,7 +22,7 @@ from autograder.engine.grader import Limits
 from autograder.mutation import load_mutants, reference_cell, reference_source, seed_source, submission_notebook
 from autograder.topics import ROOT, get_topic
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("course")]
 SAMPLE = ["t05_attention", "t13_clip_loss", "t27_int8_quantization"]
 BIN = Path(sys.executable).parent
 LIMITS = Limits(wall_seconds=90, memory_mib=1024)

@@ -22,6 +22,7 @@ from autograder.topics import ROOT
 SLUG = "t05_attention"
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 LIMITS = Limits(wall_seconds=25, cpu_seconds=40, memory_mib=512, output_bytes=1 << 20)
+pytestmark = pytest.mark.xdist_group("hostile")  # one warm worker for the module
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and uid changes need root")
 
 
