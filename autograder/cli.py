@@ -120,6 +120,31 @@ def benchmark(students: int, topic_list: str, workers: int, workdir: str) -> Non
     run_benchmark(Path(workdir), students, [t for t in topic_list.split(",") if t] or None, workers)
 
 
+@main.command()
+@click.option("--course", "course_dir", required=True, type=click.Path(file_okay=False, exists=True),
+              help="nbgrader course folder that `mmqb autograde` graded.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="HTML page to write (default: COURSE/report.html).")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
+              help="Also export one row per (assignment, student) as CSV.")
+@click.option("--db", "db_url", default=None, help="Gradebook SQLAlchemy URL (default: the course's SQLite file).")
+def report(course_dir: str, out_path: str | None, csv_path: str | None, db_url: str | None) -> None:
+    """Write a self-contained HTML report of a graded course: scores, failing checks, crashes, times."""
+    from autograder.report import write_report
+
+    out = Path(out_path) if out_path else Path(course_dir) / "report.html"
+    try:
+        summary = write_report(Path(course_dir), out, Path(csv_path) if csv_path else None, db_url)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    problems = sum(n for status, n in summary.status_counts.items() if status != "ok")
+    click.echo(f"{summary.students} students, {summary.submissions} submissions, {problems} not ok, "
+               f"{summary.needs_manual_grading} need manual grading")
+    for assignment in summary.assignments:
+        click.echo(f"  {assignment}: mean {summary.mean_score[assignment]:.2f}/{summary.max_score[assignment]:g}")
+    click.echo(f"report: {out}" + (f"; CSV: {csv_path}" if csv_path else ""))
+
+
 _WORKSPACE = click.option("--workspace", type=click.Path(file_okay=False), default=None,
                           help="Practice folder (default: ~/mmqb-workspace).")
 

@@ -32,6 +32,8 @@ CLONE_NEWNET = 0x40000000
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
 MS_NOSUID, MS_NODEV = 2, 4
+MS_BIND = 4096
+MNT_DETACH = 2
 
 
 # World-writable places a sandbox could otherwise write to outside its scratch folder;
@@ -57,7 +59,46 @@ def _isolate_namespaces(hide: list[str]) -> list[str]:
             if os.path.isdir(path) and libc.mount(b"tmpfs", path.encode(), b"tmpfs",
                                                   MS_NOSUID | MS_NODEV, b"size=16m,mode=1777") == 0:
                 done.append(f"private {path}")
+        done.extend(_expose_python(libc))
     return done
+
+
+def _closed_ancestor(path: str) -> str | None:
+    """The highest folder above ``path`` that others may not traverse (e.g. /root), if any."""
+    parts = os.path.abspath(path).split(os.sep)[1:]
+    for i in range(1, len(parts)):
+        folder = os.sep + os.path.join(*parts[:i])
+        if not os.stat(folder).st_mode & 0o001:
+            return folder
+    return None
+
+
+def _expose_python(libc: ctypes.CDLL) -> list[str]:
+    """Keep the interpreter's standard library importable after the uid drop.
+
+    When Python lives under a folder others cannot enter (pyenv under /root, mode 700), a
+    module imported lazily after the drop (``encodings.cp437`` for ``.keras`` zips, say)
+    would fail. In our private mount namespace: park a bind mount of the installation,
+    cover the closed folder with an empty, traversable tmpfs (which also hides the rest of
+    it), and bind the installation back at its own path.
+    """
+    prefix = os.path.realpath(sys.base_prefix)
+    closed = _closed_ancestor(prefix)
+    if closed is None:
+        return []
+    parking = f"/run/mmqb-python-{os.getpid()}"
+    os.makedirs(parking, mode=0o700, exist_ok=True)
+    ok = libc.mount(prefix.encode(), parking.encode(), None, MS_BIND | MS_REC, None) == 0 \
+        and libc.mount(b"tmpfs", closed.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64k,mode=0755") == 0
+    if ok:
+        os.makedirs(prefix, mode=0o755, exist_ok=True)
+        ok = libc.mount(parking.encode(), prefix.encode(), None, MS_BIND | MS_REC, None) == 0
+    libc.umount2(parking.encode(), MNT_DETACH)
+    try:
+        os.rmdir(parking)  # the folder itself is on the shared /run
+    except OSError:
+        pass
+    return [f"hid {closed}, exposed {prefix}"] if ok else []
 
 
 def _vm_size() -> int:
