@@ -127,7 +127,10 @@ def expect_close(got, want, what, rtol=1e-5, atol=1e-6):
     if not np.allclose(got64, want, rtol=rtol, atol=atol, equal_nan=True):
         err = np.abs(got64 - want)
         worst = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
-        shown = f"; expected {_fmt(want)}, got {_fmt(got64)}" if _SHOW_VALUES[0] else ""
+        shown = ""
+        if _SHOW_VALUES[0]:
+            shown = (f"; there expected {float(want[worst]):.10g}, got {float(got64[worst]):.10g}"
+                     f"; expected {_fmt(want)}, got {_fmt(got64)}")
         raise CheckFailed(
             f"{what}: wrong values (largest error {float(np.max(err)):.3g} at index "
             f"{tuple(int(i) for i in worst)}; tolerance rtol={rtol}, atol={atol}){shown}"
