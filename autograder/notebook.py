@@ -36,7 +36,10 @@ import math
 
 import keras
 import numpy as np
-import tensorflow as tf'''
+import tensorflow as tf
+
+# TensorFlow's Python logger prints INFO lines (e.g. when a SavedModel is written) to stderr.
+tf.get_logger().setLevel("ERROR")'''
 
 
 def _nbgrader(grade_id: str, *, grade: bool = False, solution: bool = False,
