@@ -56,7 +56,8 @@ def honest_cohort(course, slugs):
         release = _release(slug)
         _write(course, "ref", slug, submission_notebook(release, reference_cell(slug)))
         _write(course, "stub", slug, submission_notebook(release, None))
-        _write(course, "mutant", slug, submission_notebook(release, load_mutants(slug)[0].apply(reference_source(slug))))
+        mutant = load_mutants(slug)[0].apply(reference_source(slug))
+        _write(course, "mutant", slug, submission_notebook(release, mutant))
         _write(course, "seed", slug, submission_notebook(release, seed_source(slug)))
 
 
@@ -184,7 +185,8 @@ def test_malformed_notebooks_are_reported_per_submission(base_course, tmp_path):
     v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": []}]}
     _write(course, "oldformat", slug, json.dumps(v3))
     deleted = submission_notebook(release, reference_cell(slug))
-    deleted.cells = [c for c in deleted.cells if not c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("-numeric")]
+    deleted.cells = [c for c in deleted.cells
+                     if not c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("-numeric")]
     _write(course, "deleted", slug, deleted)
     duplicated = submission_notebook(release, reference_cell(slug))
     duplicated.cells.append(duplicated.cells[-2])
