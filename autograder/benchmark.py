@@ -20,6 +20,7 @@ from pathlib import Path
 
 import click
 import nbformat
+from tqdm import tqdm
 
 from autograder.build import prepare_course
 from autograder.checks import load_suite
@@ -158,7 +159,7 @@ def run_benchmark(workdir: Path, students: int, topics: list[str] | None, worker
     theirs = workdir / "nbgrader"
     shutil.copytree(base, theirs)
     start = time.perf_counter()
-    for slug in slugs:
+    for slug in tqdm(slugs, desc="nbgrader autograde", unit="topic", file=sys.stderr):
         subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "autograde", slug, "--force", "--create"],
                        cwd=theirs, check=True, capture_output=True, env=env)
     t_nbgrader = time.perf_counter() - start

@@ -21,6 +21,15 @@ from autograder.topics import ROOT, Topic, all_topics
 CONFIG = ROOT / "nbgrader_config.py"
 
 
+def progress(items: list, label: str):
+    """A progress bar with counts and ETA on stderr (silent when stderr is not a terminal)."""
+    import sys
+
+    from tqdm import tqdm
+
+    return tqdm(items, desc=label, unit="topic", file=sys.stderr, disable=not sys.stderr.isatty(), leave=False)
+
+
 def check_contract(topic: Topic) -> None:
     """Every function the topic names exists in its reference module and in ``solutions``."""
     module = importlib.import_module(f"solutions.{topic.slug}")
@@ -35,7 +44,7 @@ def check_contract(topic: Topic) -> None:
 def build_sources(topics: list[Topic], out: Path = ROOT) -> list[Path]:
     """Write every topic's source notebook under ``out/source``; return their paths."""
     written = []
-    for topic in topics:
+    for topic in progress(topics, "build source"):
         check_contract(topic)
         nb = build_source_notebook(topic, load_suite(topic.slug))
         path = out / "source" / topic.slug / f"{topic.slug}.ipynb"
@@ -57,7 +66,7 @@ def generate_in_course(course: Path, topics: list[Topic]) -> None:
     config.CourseDirectory.root = str(course)
     config.Exchange.root = str(course / "exchange")
     api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-    for topic in topics:
+    for topic in progress(topics, "generate_assignment"):
         result = api.generate_assignment(topic.slug, force=True, create=True)
         if not result["success"]:
             detail = result.get("error") or result.get("log")
