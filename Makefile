@@ -26,8 +26,10 @@ build: setup
 lint: setup
 	$(BIN)/ruff check .
 
-# As root (CI, a fresh machine) the PostgreSQL gradebook test gets a real server on loopback.
+# As root (CI, a fresh machine) the PostgreSQL gradebook test gets a real server on loopback,
+# and the browser test gets Debian's Chromium.
 test: setup lint
+	@if [ "$$(id -u)" = 0 ]; then bash .ci/browser-deps; fi
 	@if [ "$$(id -u)" = 0 ] && [ -z "$$MMQB_TEST_POSTGRES_URL" ]; then \
 	  url=$$(bash .ci/postgres | tail -1); echo "PostgreSQL test server: $$url"; \
 	  export MMQB_TEST_POSTGRES_URL=$$url; fi; \

@@ -33,7 +33,7 @@ from autograder.build import prepare_course
 from autograder.mutation import reference_cell, submission_notebook
 from autograder.topics import ROOT, get_topic
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]  # one server and browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
