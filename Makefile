@@ -33,5 +33,5 @@ test: setup lint
 	@if [ "$$(id -u)" = 0 ] && [ -z "$$MMQB_TEST_POSTGRES_URL" ]; then \
 	  url=$$(bash .ci/postgres | tail -1); echo "PostgreSQL test server: $$url"; \
 	  export MMQB_TEST_POSTGRES_URL=$$url; fi; \
-	$(BIN)/pytest -n 2 --dist loadgroup -p no:warnings tests
-	$(BIN)/pytest -n 2 --dist loadscope --nbval-lax -p no:warnings source
+	$(BIN)/pytest -n 2 --dist loadgroup tests
+	$(BIN)/pytest -n 2 --dist loadscope --nbval-lax source
