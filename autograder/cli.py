@@ -61,9 +61,9 @@ def grade(notebooks: tuple[str, ...], fmt: str, timeout: float, memory: int) -> 
     """Grade filled release notebooks in a sandbox; print a table or Gradescope JSON."""
     import json
 
-    from autograder.engine.grader import WarmWorker, format_table, grade_path, hidden_paths
+    from autograder.engine.grader import WarmWorker, format_table, grade_path
 
-    worker = WarmWorker(0, hide=hidden_paths())
+    worker = WarmWorker(0)
     try:
         results = [grade_path(Path(nb), worker, _limits(timeout, memory)) for nb in notebooks]
     finally:

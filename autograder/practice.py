@@ -150,9 +150,9 @@ def format_check(result, topic: Topic, progress: Progress) -> str:
 
 def check_notebook(path: Path, workspace: Path, timeout: float = 120.0) -> tuple[object, str]:
     """Grade ``path`` in the sandbox, record the attempt, return the result and the feedback."""
-    from autograder.engine.grader import Limits, WarmWorker, grade_path, hidden_paths
+    from autograder.engine.grader import Limits, WarmWorker, grade_path
 
-    worker = WarmWorker(0, hide=hidden_paths())
+    worker = WarmWorker(0)
     try:
         result = grade_path(path, worker, Limits(wall_seconds=timeout, cpu_seconds=2 * timeout))
     finally:

@@ -5,6 +5,7 @@ notebook. "Honest wrong" is the seed's version of t05 graded the same way. Two c
 answers written in different styles must score full marks.
 """
 
+import json
 import os
 import socket
 import threading
@@ -14,7 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.engine.grader import Limits, WarmWorker, grade_path, hidden_paths
+from autograder.engine.grader import Limits, WarmWorker, grade_path
 from autograder.engine.worker import _descendants
 from autograder.mutation import reference_cell, seed_source, submission_notebook
 from autograder.topics import ROOT
@@ -28,7 +29,7 @@ ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and uid cha
 
 @pytest.fixture(scope="module")
 def worker():
-    w = WarmWorker(3, hide=hidden_paths())
+    w = WarmWorker(3)
     yield w
     w.close()
 
@@ -147,5 +148,21 @@ def test_no_writes_outside_scratch(worker, tmp_path):
 def test_reference_suites_and_history_are_hidden(worker, tmp_path):
     result = grade_code(worker, tmp_path, _fixture("import_reference"))
     assert result.score == 0
-    assert any(step.startswith("hid ") and step.endswith("solutions") for step in result.isolation)
+    assert any(step.startswith("new root:") for step in result.isolation)
     assert any(step.startswith("uid ") for step in result.isolation)
+
+
+@ROOT_ONLY
+def test_sandbox_sees_only_system_python_and_scratch(worker, tmp_path):
+    probe = (
+        "import os, json\n"
+        "seen = {p: os.path.exists(p) for p in PATHS}\n"
+        "def scaled_dot_product_attention(query, key, value, mask=None):\n"
+        "    raise RuntimeError(json.dumps(seen))\n"
+    )
+    paths = [str(ROOT / "solutions"), str(ROOT / "autograder" / "suites"), str(ROOT / ".git"), str(tmp_path),
+             "/root/.bashrc", "/etc/hostname"]
+    result = grade_code(worker, tmp_path, probe.replace("PATHS", repr(paths)))
+    message = next(t.message for t in result.tests if t.name == "shape.output_shapes")
+    seen = json.loads(message[message.index("{"):message.rindex("}") + 1])
+    assert seen == {**{p: False for p in paths[:-1]}, "/etc/hostname": os.path.exists("/etc/hostname")}

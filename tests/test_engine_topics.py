@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from conftest import SLUGS
 
-from autograder.engine.grader import Limits, WarmWorker, grade_path, hidden_paths
+from autograder.engine.grader import Limits, WarmWorker, grade_path
 from autograder.mutation import reference_cell, seed_source, submission_notebook
 from autograder.topics import ROOT
 
@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("engine_topics")]
 
 @pytest.fixture(scope="module")
 def worker():
-    w = WarmWorker(5, hide=hidden_paths())
+    w = WarmWorker(5)
     yield w
     w.close()
 

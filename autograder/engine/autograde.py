@@ -11,7 +11,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from autograder.engine.course import Course, Task, find_tasks
-from autograder.engine.grader import Limits, SubmissionResult, hidden_paths
+from autograder.engine.grader import Limits, SubmissionResult
 
 
 @dataclass
@@ -41,8 +41,7 @@ def autograde(course_dir: Path, assignments: list[str], *, workers: int = 2, sch
                 summary.skipped.append(task)
             else:
                 todo.append(task)
-    hide = hidden_paths([course.root])
-    pool = _make_pool(scheduler, workers, hide)
+    pool = _make_pool(scheduler, workers)
     bar = tqdm(total=len(todo), desc="mmqb autograde", unit="nb", file=sys.stderr, disable=not progress)
     try:
         with Gradebook(course.db_url) as gb:
@@ -65,14 +64,14 @@ def autograde(course_dir: Path, assignments: list[str], *, workers: int = 2, sch
     return summary
 
 
-def _make_pool(scheduler: str | None, workers: int, hide: list[str]):
+def _make_pool(scheduler: str | None, workers: int):
     if scheduler:
         from autograder.engine.pool import DaskPool
 
-        return DaskPool(scheduler, hide)
+        return DaskPool(scheduler)
     from autograder.engine.pool import LocalPool
 
-    return LocalPool(workers, hide)
+    return LocalPool(workers)
 
 
 def export_csv(course: Course, assignments: list[str], path: Path) -> None:

@@ -118,9 +118,8 @@ class SubmissionResult:
 class WarmWorker:
     """Handle on one ``autograder.engine.worker`` process (started lazily, restarted on death)."""
 
-    def __init__(self, index: int = 0, hide: list[str] | None = None) -> None:
+    def __init__(self, index: int = 0) -> None:
         self.index = index
-        self.hide = hide or []
         self.proc: subprocess.Popen | None = None
         self.lock = threading.Lock()
 
@@ -147,7 +146,7 @@ class WarmWorker:
             if self.proc is None or self.proc.poll() is not None:
                 self.start()
             assert self.proc is not None and self.proc.stdin is not None
-            job = dict(job, uid=SANDBOX_UID_BASE + self.index, hide=self.hide)
+            job = dict(job, uid=SANDBOX_UID_BASE + self.index)
             try:
                 self.proc.stdin.write(json.dumps(job) + "\n")
                 self.proc.stdin.flush()
@@ -169,14 +168,6 @@ class WarmWorker:
             except (OSError, subprocess.TimeoutExpired):
                 pass
             self.proc = None
-
-
-def hidden_paths(extra: list[Path] | None = None) -> list[str]:
-    """Folders a sandbox must not see: reference, suites, tests, sources, history, courses."""
-    paths = [ROOT / name for name in ("solutions", "tests", "source", "questions", ".git", "build")]
-    paths.append(ROOT / "autograder" / "suites")
-    paths.extend(extra or [])
-    return [str(Path(p).resolve()) for p in paths if Path(p).is_dir()]
 
 
 def probe_job(check: Check) -> dict[str, Any]:

@@ -20,8 +20,8 @@ from autograder.engine.grader import Limits, SubmissionResult, WarmWorker, grade
 class LocalPool:
     """``n`` warm workers, each grading one submission at a time."""
 
-    def __init__(self, n: int, hide: list[str]) -> None:
-        self.workers = [WarmWorker(i, hide=hide) for i in range(max(1, n))]
+    def __init__(self, n: int) -> None:
+        self.workers = [WarmWorker(i) for i in range(max(1, n))]
 
     def run(self, tasks: list[Task], limits: Limits) -> Iterator[tuple[Task, SubmissionResult]]:
         """Grade ``tasks``; yield each result as it is ready."""
@@ -50,22 +50,21 @@ class LocalPool:
 _DASK_WORKER: WarmWorker | None = None
 
 
-def _grade_on_dask(path: str, assignment: str, limits: dict, hide: list[str]) -> dict:
+def _grade_on_dask(path: str, assignment: str, limits: dict) -> dict:
     """Task body on a dask worker: one warm worker per dask worker process."""
     global _DASK_WORKER
     if _DASK_WORKER is None:
-        _DASK_WORKER = WarmWorker(100 + os.getpid() % 800, hide=hide)
+        _DASK_WORKER = WarmWorker(100 + os.getpid() % 800)
     return grade_path(Path(path), _DASK_WORKER, Limits(**limits), expected_slug=assignment).to_dict()
 
 
 class DaskPool:
     """Submissions as tasks on a dask.distributed cluster at ``address``."""
 
-    def __init__(self, address: str, hide: list[str]) -> None:
+    def __init__(self, address: str) -> None:
         from distributed import Client
 
         self.client = Client(address)
-        self.hide = hide
 
     def run(self, tasks: list[Task], limits: Limits) -> Iterator[tuple[Task, SubmissionResult]]:
         """Grade ``tasks`` on the cluster; yield each result as it is ready."""
@@ -74,7 +73,7 @@ class DaskPool:
         from distributed import as_completed as dask_completed
 
         futures = {
-            self.client.submit(_grade_on_dask, str(t.path), t.assignment, asdict(limits), self.hide,
+            self.client.submit(_grade_on_dask, str(t.path), t.assignment, asdict(limits),
                                key=f"mmqb-{t.assignment}-{t.student}", pure=False): t
             for t in tasks
         }

@@ -2,11 +2,12 @@
 
 This code runs in a process forked from a warm worker (TensorFlow already imported, no
 TensorFlow op run). It never sees a verdict, an oracle, the reference solutions or the
-gradebook: the worker imports none of them, and (as root) the folders holding them are
-covered by empty tmpfs mounts in a private mount namespace before the student's code runs.
+gradebook: the worker imports none of them, and (as root) they are not in the minimal root
+the child chroots into before the student's code runs.
 
 Isolation steps, in order: new session (``setsid``); as root, new mount and network
-namespaces (no network at all), private mounts hiding ``hide`` paths; resource limits
+namespaces (no network at all) and a chroot into a minimal root that holds only the system
+folders and the Python installation, read-only, and the scratch folder; resource limits
 (CPU, address space, file size, processes, core dumps); as root, a dedicated unprivileged
 uid/gid; a fresh scratch folder as working and home directory; stdout/stderr to a file
 bounded by the file-size limit; every inherited descriptor closed except the result pipe.
@@ -32,73 +33,107 @@ CLONE_NEWNET = 0x40000000
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
 MS_NOSUID, MS_NODEV = 2, 4
+MS_RDONLY = 1
+MS_REMOUNT = 32
 MS_BIND = 4096
-MNT_DETACH = 2
 
 
-# World-writable places a sandbox could otherwise write to outside its scratch folder;
-# each gets a private, empty tmpfs (invisible to every other process).
-PRIVATE_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+# What the sandbox sees of the machine, read-only: the system and the Python installation.
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+EXTRA_MOUNT_POINTS = ("/tmp", "/var/tmp")
 
 
-def _isolate_namespaces(hide: list[str]) -> list[str]:
-    """As root: private mounts hiding ``hide`` and the shared temp folders, no network."""
-    done = []
+def new_root_path(pid: int) -> str:
+    """Mount point of the sandbox root of child ``pid`` (the worker removes it afterwards)."""
+    return f"/run/mmqb-root-{pid}"
+
+
+def _python_dirs() -> list[str]:
+    """Folders the interpreter needs: its installation, the venv, their site-packages."""
+    import site
+
+    dirs = {sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix, *site.getsitepackages()}
+    found = set()
+    for d in dirs:
+        for path in (d, os.path.realpath(d)):
+            if os.path.isdir(path):
+                found.add(os.path.abspath(path))
+    # Keep only the outermost folders (a venv's site-packages lies inside the venv).
+    return sorted(p for p in found if not any(p != q and p.startswith(q + os.sep) for q in found))
+
+
+def _installed_secrets() -> list[str]:
+    """Reference solutions and suites, if a non-editable install put them in site-packages."""
+    import importlib.util
+
+    found = []
+    exposed = _python_dirs()
+    for name in ("solutions", "autograder.suites"):
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            folder = os.path.realpath(folder)
+            if any(folder.startswith(d + os.sep) for d in exposed):
+                found.append(folder)
+    return found
+
+
+def _bind(libc: ctypes.CDLL, src: str, dst: str, read_only: bool) -> bool:
+    if libc.mount(src.encode(), dst.encode(), None, MS_BIND | MS_REC, None) != 0:
+        return False
+    if read_only:
+        libc.mount(None, dst.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
+    return True
+
+
+def _enter_new_root(libc: ctypes.CDLL, scratch: str) -> list[str]:
+    """chroot into an empty tmpfs holding only the system, Python and the scratch folder.
+
+    Everything else of the machine (the repository with the reference solutions and the
+    suites, git history, the course with its gradebook, other students, home folders) does
+    not exist for the student's code. Paths stay the same, so imports keep working.
+    """
+    root = new_root_path(os.getpid())
+    os.makedirs(root, mode=0o700, exist_ok=True)
+    if libc.mount(b"tmpfs", root.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=16m,mode=0755") != 0:
+        return []
+    for path in SYSTEM_DIRS:
+        if os.path.islink(path):
+            os.symlink(os.readlink(path), root + path)
+        elif os.path.isdir(path):
+            os.makedirs(root + path, mode=0o755, exist_ok=True)
+            _bind(libc, path, root + path, read_only=True)
+    for path in _python_dirs():
+        os.makedirs(root + path, mode=0o755, exist_ok=True)
+        _bind(libc, path, root + path, read_only=True)
+    for path in ("/dev", "/proc", "/sys"):
+        os.makedirs(root + path, mode=0o755, exist_ok=True)
+        _bind(libc, path, root + path, read_only=path == "/sys")
+    libc.mount(b"tmpfs", (root + "/dev/shm").encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=16m,mode=1777")
+    for path in EXTRA_MOUNT_POINTS:
+        os.makedirs(root + path, exist_ok=True)
+        os.chmod(root + path, 0o1777)
+    for secret in _installed_secrets():
+        libc.mount(b"tmpfs", (root + secret).encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=4k,mode=0755")
+    os.makedirs(root + scratch, mode=0o755, exist_ok=True)
+    _bind(libc, scratch, root + scratch, read_only=False)
+    os.chroot(root)
+    return [f"new root: system and {', '.join(_python_dirs())} read-only, scratch writable"]
+
+
+def _isolate(scratch: str) -> list[str]:
+    """As root: no network (new network namespace) and a minimal root (new mount namespace)."""
     if os.geteuid() != 0:
-        return done
+        return []
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.unshare(CLONE_NEWNS | CLONE_NEWNET) != 0:
-        return done
-    done.append("netns")
-    if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) == 0:
-        for path in hide:
-            if os.path.isdir(path) and libc.mount(b"tmpfs", path.encode(), b"tmpfs",
-                                                  MS_NOSUID | MS_NODEV, b"size=64k,mode=0755") == 0:
-                done.append(f"hid {path}")
-        for path in PRIVATE_TMP:
-            if os.path.isdir(path) and libc.mount(b"tmpfs", path.encode(), b"tmpfs",
-                                                  MS_NOSUID | MS_NODEV, b"size=16m,mode=1777") == 0:
-                done.append(f"private {path}")
-        done.extend(_expose_python(libc))
-    return done
-
-
-def _closed_ancestor(path: str) -> str | None:
-    """The highest folder above ``path`` that others may not traverse (e.g. /root), if any."""
-    parts = os.path.abspath(path).split(os.sep)[1:]
-    for i in range(1, len(parts)):
-        folder = os.sep + os.path.join(*parts[:i])
-        if not os.stat(folder).st_mode & 0o001:
-            return folder
-    return None
-
-
-def _expose_python(libc: ctypes.CDLL) -> list[str]:
-    """Keep the interpreter's standard library importable after the uid drop.
-
-    When Python lives under a folder others cannot enter (pyenv under /root, mode 700), a
-    module imported lazily after the drop (``encodings.cp437`` for ``.keras`` zips, say)
-    would fail. In our private mount namespace: park a bind mount of the installation,
-    cover the closed folder with an empty, traversable tmpfs (which also hides the rest of
-    it), and bind the installation back at its own path.
-    """
-    prefix = os.path.realpath(sys.base_prefix)
-    closed = _closed_ancestor(prefix)
-    if closed is None:
         return []
-    parking = f"/run/mmqb-python-{os.getpid()}"
-    os.makedirs(parking, mode=0o700, exist_ok=True)
-    ok = libc.mount(prefix.encode(), parking.encode(), None, MS_BIND | MS_REC, None) == 0 \
-        and libc.mount(b"tmpfs", closed.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=64k,mode=0755") == 0
-    if ok:
-        os.makedirs(prefix, mode=0o755, exist_ok=True)
-        ok = libc.mount(parking.encode(), prefix.encode(), None, MS_BIND | MS_REC, None) == 0
-    libc.umount2(parking.encode(), MNT_DETACH)
-    try:
-        os.rmdir(parking)  # the folder itself is on the shared /run
-    except OSError:
-        pass
-    return [f"hid {closed}, exposed {prefix}"] if ok else []
+    done = ["netns"]
+    if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) == 0:
+        done.extend(_enter_new_root(libc, scratch))
+    return done
 
 
 def _vm_size() -> int:
@@ -165,7 +200,7 @@ def child_main(job: dict[str, Any], result_fd: int, scratch: str) -> None:
     code = 0
     try:
         os.setsid()
-        isolation = _isolate_namespaces(job.get("hide", []))
+        isolation = _isolate(scratch)
         os.chown(scratch, job.get("uid", 0), job.get("uid", 0)) if os.geteuid() == 0 and job.get("uid") else None
         os.chdir(scratch)
         _set_limits(job["limits"], dedicated_uid=os.geteuid() == 0 and job.get("uid", 0) > 0)

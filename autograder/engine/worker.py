@@ -175,6 +175,10 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
         killed = kill_descendants()
         output = _tail(os.path.join(scratch, "output.txt"), limits.get("output_tail", 4000))
         shutil.rmtree(scratch, ignore_errors=True)
+        try:
+            os.rmdir(sandbox.new_root_path(pid))  # its mounts lived in the child's namespace only
+        except OSError:
+            pass
     finished = bool(frames) and base64.b64decode(frames[-1]) == b'{"kind": "done"}'
     if not status and exit_status is not None and os.WIFSIGNALED(exit_status):
         sig = signal.Signals(os.WTERMSIG(exit_status)).name
