@@ -246,6 +246,15 @@ _PROMPTS_JS = f"""() => [...document.querySelectorAll('{NOTEBOOK} .jp-CodeCell .
     .map(e => e.textContent.trim())"""
 
 
+def _accept_kernel_dialog(page: Page) -> None:
+    """Accept JupyterLab's "Select Kernel" dialog if it shows (it does when a kernel start is
+    slow or a previous session is restored); its default choice is the notebook's kernel."""
+    dialog = page.locator(".jp-Dialog").filter(has=page.locator(".jp-Dialog-header", has_text="Select Kernel"))
+    if dialog.count() and dialog.first.is_visible():
+        dialog.first.locator(".jp-Dialog-button.jp-mod-accept").click()
+        dialog.first.wait_for(state="detached", timeout=UI_TIMEOUT)
+
+
 def _run_all_cells(page: Page, name: str, attempts: int = 3) -> None:
     """Click Run > Run All Cells until a cell is queued (the item is disabled, or the click
     lost, while JupyterLab is still making the notebook the current widget)."""
@@ -253,7 +262,8 @@ def _run_all_cells(page: Page, name: str, attempts: int = 3) -> None:
         has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$"))
     )
     for _ in range(attempts):
-        page.locator(f"{NOTEBOOK} .jp-Cell").first.click()  # focus the notebook, as a user would
+        _accept_kernel_dialog(page)
+        page.locator(f"{NOTEBOOK} .jp-Cell").first.click(timeout=UI_TIMEOUT)  # focus it, as a user would
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
         try:
             item.click(timeout=10_000)
@@ -274,6 +284,7 @@ def _run_all(page: Page, server: Server, name: str) -> str:
     # A workspace of its own, so JupyterLab does not restore the other notebook's tab.
     page.goto(server.page_url(f"/lab/workspaces/{Path(name).stem}/tree/{name}?reset"))
     page.wait_for_selector(f"{NOTEBOOK} .jp-CodeCell", timeout=UI_TIMEOUT)
+    _accept_kernel_dialog(page)
     # The kernel has started once the notebook's execution indicator says so.
     page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=RUN_TIMEOUT * 1000)
     _run_all_cells(page, name)
