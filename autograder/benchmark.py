@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from autograder.build import prepare_course
 from autograder.checks import load_suite
+from autograder.engine.course import Course
 from autograder.mutation import load_mutants, namespace_of, reference_cell, reference_source, submission_notebook
 from autograder.topics import ROOT, all_topics
 
@@ -60,21 +61,6 @@ def build_cohort(course: Path, slugs: list[str], students: int) -> dict[tuple[st
             nbformat.write(submission_notebook(release, submission_code(slug, kind, i)), path)
             kinds[(slug, student)] = kind
     return kinds
-
-
-def cell_scores(course: Path, slugs: list[str]) -> dict[tuple[str, str, str], float]:
-    """Per-cell autograded scores from a course's gradebook."""
-    from nbgrader.api import Gradebook
-
-    scores = {}
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for slug in slugs:
-            for sub in gb.assignment_submissions(slug):
-                for nb in sub.notebooks:
-                    for g in nb.grades:
-                        if g.cell.cell_type == "code":
-                            scores[(slug, sub.student_id, g.name)] = g.score
-    return scores
 
 
 class TreeMemory:
@@ -137,8 +123,8 @@ def _raiser(*args: object, **kwargs: object) -> None:
 
 def worker_baseline_rss() -> int:
     """RSS of a warm worker right after importing TensorFlow (its fixed cost)."""
-    code = ("import os; os.environ['TF_CPP_MIN_LOG_LEVEL']='2'; import tensorflow, keras, resource;"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)")
+    code = ("import os; os.environ['TF_CPP_MIN_LOG_LEVEL']='2'; import tensorflow, keras;"
+            "print(int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout.strip().splitlines()[-1])
 
@@ -178,7 +164,7 @@ def run_benchmark(workdir: Path, students: int, topics: list[str] | None, worker
         raise click.ClickException("mmqb autograde failed")
     click.echo(f"mmqb autograde ({workers} workers): {t_mmqb:.1f} s")
 
-    a, b = cell_scores(theirs, slugs), cell_scores(ours, slugs)
+    a, b = Course(theirs).cell_scores(slugs), Course(ours).cell_scores(slugs)
     if a != b:
         diff = {k: (a.get(k), b.get(k)) for k in set(a) | set(b) if a.get(k) != b.get(k)}
         raise click.ClickException(f"scores differ (nbgrader, mmqb): {diff}")

@@ -18,6 +18,7 @@ import pytest
 
 from autograder.build import prepare_course
 from autograder.engine.autograde import autograde
+from autograder.engine.course import Course
 from autograder.engine.grader import Limits
 from autograder.mutation import load_mutants, reference_cell, reference_source, seed_source, submission_notebook
 from autograder.topics import ROOT, get_topic
@@ -77,17 +78,7 @@ def _copy(course, dst):
 
 
 def cell_scores(course, slugs, db_url=None):
-    from nbgrader.api import Gradebook
-
-    scores = {}
-    with Gradebook(db_url or f"sqlite:///{course / 'gradebook.db'}") as gb:
-        for slug in slugs:
-            for sub in gb.assignment_submissions(slug):
-                for nb in sub.notebooks:
-                    for g in nb.grades:
-                        if g.cell.cell_type == "code":
-                            scores[(slug, sub.student_id, g.name)] = g.score
-    return scores
+    return Course(course, db_url).cell_scores(slugs)
 
 
 @pytest.fixture(scope="module")

@@ -76,6 +76,20 @@ class Course:
         self.root = Path(root).resolve()
         self.db_url = db_url or f"sqlite:///{self.root / 'gradebook.db'}"
 
+    def cell_scores(self, assignments: list[str]) -> dict[tuple[str, str, str], float]:
+        """``(assignment, student, grade cell) -> score`` of every autograded cell in the gradebook."""
+        from nbgrader.api import Gradebook
+
+        scores = {}
+        with Gradebook(self.db_url) as gb:
+            for assignment in assignments:
+                for sub in gb.assignment_submissions(assignment):
+                    for nb in sub.notebooks:
+                        for grade in nb.grades:
+                            if grade.cell.cell_type == "code":
+                                scores[(assignment, sub.student_id, grade.name)] = grade.score
+        return scores
+
     def autograded_path(self, task: Task) -> Path:
         """Where the autograded notebook of ``task`` goes."""
         return self.root / "autograded" / task.student / task.assignment / f"{task.assignment}.ipynb"
