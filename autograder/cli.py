@@ -219,5 +219,36 @@ def interview(topic: str | None, workspace: str | None) -> None:
     click.echo("\nCompare your answer with the key points above; your answer is saved in the workspace.")
 
 
+@main.command()
+@_WORKSPACE
+@click.option("--stats", is_flag=True, help="Show what is due, retention so far and a 14-day forecast; review nothing.")
+@click.option("--new", "new_per_day", type=click.IntRange(min=0), default=10, show_default=True,
+              help="New (never reviewed) items to introduce per day.")
+def review(workspace: str | None, stats: bool, new_per_day: int) -> None:
+    """Spaced repetition (FSRS): the interview questions and exercises due today."""
+    from autograder.review import Schedule, Terminal, format_stats, run_session
+
+    folder = _workspace(workspace)
+    schedule = Schedule(folder)
+    term = Terminal()
+    if stats:
+        click.echo(format_stats(schedule, schedule.stats(), term.columns))
+        return
+    summary = run_session(schedule, folder, term, new_per_day)
+    if summary.interrupted:
+        raise SystemExit(130)
+
+
+@main.command()
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default="mmqb.apkg", show_default=True,
+              help="The Anki package to write.")
+def anki(out_path: str) -> None:
+    """Write a bilingual Anki deck (.apkg): interview questions and exercises' key ideas."""
+    from autograder.anki import write_deck
+
+    notes = write_deck(Path(out_path))
+    click.echo(f"{notes} notes in {out_path}; import it in Anki (File > Import): a re-import updates the cards")
+
+
 if __name__ == "__main__":
     main()
