@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograder import runtime
+from autograder.results import CheckResult
 
 GROUPS = ("shape", "numeric", "behavior")
 _ALLOWED_MODULES = {"np", "tf", "keras", "math"}
@@ -57,6 +58,12 @@ class Check:
     hidden: bool
     probe: Probe
     judge: Verdict | None = None
+    declared_points: float | None = None
+
+    @property
+    def points(self) -> float:
+        """This check's share of its group's points (declared, or an equal split of the rest)."""
+        return self.suite.check_points()[self.id]
 
     @property
     def name(self) -> str:
@@ -84,7 +91,8 @@ class Check:
         if self.judge is None:
             raise RuntimeError(f"check {self.id} of {self.suite.slug} has no verdict")
         passed, message = runtime.run_check(self.probe, self.judge, ns, hidden=self.hidden)
-        return CheckResult(self.id, self.group, self.hidden, passed, message)
+        return CheckResult(self.id, self.group, self.hidden, passed, message,
+                           self.points if passed else 0.0, self.points, self.description)
 
     def dependencies(self, probe_only: bool = False) -> list[Callable]:
         """Module-level helper functions the probe (and verdict) need, in source order.
@@ -113,17 +121,6 @@ class Check:
         return sorted(found.values(), key=lambda f: f.__code__.co_firstlineno)
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    """Outcome of one check: plain data only."""
-
-    check_id: str
-    group: str
-    hidden: bool
-    passed: bool
-    message: str
-
-
 @dataclass
 class Suite:
     """All checks of one topic, grouped, with the points of each group."""
@@ -137,15 +134,19 @@ class Suite:
         if unknown:
             raise ValueError(f"unknown groups {sorted(unknown)}; expected a subset of {GROUPS}")
 
-    def check(self, group: str, *, hidden: bool = False) -> Callable[[Probe], Check]:
-        """Decorator turning a probe function into a :class:`Check` of ``group``."""
+    def check(self, group: str, *, hidden: bool = False, points: float | None = None) -> Callable[[Probe], Check]:
+        """Decorator turning a probe function into a :class:`Check` of ``group``.
+
+        ``points``: this check's points; by default the group's points not declared by
+        other checks are split equally (to the cent, the last check taking the rest).
+        """
         if group not in self.points:
             raise ValueError(f"group {group!r} has no points in suite {self.slug}")
 
         def register(probe: Probe) -> Check:
             if any(c.name == probe.__name__ for c in self.checks):
                 raise ValueError(f"duplicate check name {probe.__name__!r} in {self.slug}")
-            made = Check(self, group, hidden, probe)
+            made = Check(self, group, hidden, probe, declared_points=points)
             self.checks.append(made)
             return made
 
@@ -162,16 +163,31 @@ class Suite:
         """Autograded points of the topic."""
         return sum(self.points.values())
 
+    def check_points(self) -> dict[str, float]:
+        """``check id -> points``: each group's points split across its checks."""
+        shares: dict[str, float] = {}
+        for group, points, checks in self.groups():
+            declared = [c for c in checks if c.declared_points is not None]
+            rest = [c for c in checks if c.declared_points is None]
+            left = points - sum(c.declared_points for c in declared)
+            if left < -1e-9 or (not rest and abs(left) > 1e-9):
+                raise ValueError(f"{self.slug}: the checks of group {group} declare points that do not add up "
+                                 f"to the group's {points}")
+            for c in declared:
+                shares[c.id] = float(c.declared_points)
+            for i, c in enumerate(rest):
+                share = round(left / len(rest), 2)
+                shares[c.id] = share if i < len(rest) - 1 else round(left - share * (len(rest) - 1), 2)
+        return shares
+
     def run(self, ns: Mapping[str, Any]) -> list[CheckResult]:
         """Run every check against ``ns`` (a namespace holding the student's names)."""
         return [c.run(ns) for c in self.checks]
 
-    def score(self, results: list[CheckResult]) -> dict[str, int]:
-        """Points per group: a group scores its points only if all its checks passed."""
-        return {
-            group: points if all(r.passed for r in results if r.group == group) else 0
-            for group, points, _ in self.groups()
-        }
+    def score(self, results: list[CheckResult]) -> dict[str, float]:
+        """Points per group: the sum of the points of its passing checks."""
+        return {group: runtime.earned([r.score for r in results if r.group == group and r.passed])
+                for group, _, _ in self.groups()}
 
 
 def load_suite(slug: str) -> Suite:

@@ -120,6 +120,10 @@ def _body_region(fn: ast.FunctionDef) -> tuple[int, int, int]:
     return start, fn.end_lineno, first.col_offset
 
 
+RUNTIME_NOTE = ("*下一个代码单元是检查程序的运行时（已折叠，请直接运行，不要修改）。 / The next cell is the "
+                "checks' runtime (collapsed: just run it; grading restores it).*")
+
+
 def runtime_source() -> str:
     """The check runtime, embedded verbatim so release notebooks need no mmqb import."""
     body = inspect.getsource(runtime)
@@ -133,7 +137,8 @@ def _check_lines(check: Check) -> list[str]:
         "",
         function_source(check.judge, verdict_name),
         "",
-        f'check("{check.id}", {probe_name}, {verdict_name}, globals(), hidden={check.hidden})',
+        f'check("{check.id}", {probe_name}, {verdict_name}, globals(), hidden={check.hidden}, '
+        f'points={check.points!r})',
         "",
     ]
 
@@ -147,8 +152,9 @@ def group_source(suite: Suite, group: str, points: int, checks: list[Check],
     """
     visible = [c for c in checks if not c.hidden]
     hidden = [c for c in checks if c.hidden]
-    lines = [f"# {group} checks of {suite.slug} ({points} point{'s' if points != 1 else ''}).",
-             f'begin_group("{group}")', ""]
+    lines = [f"# {group} checks of {suite.slug} ({points} point{'s' if points != 1 else ''}, "
+             "each check its share; the cell's value is the points earned).",
+             f'begin_group("{group}", {points!r})', ""]
     for helper in _new_helpers(visible, visible_helpers):
         lines += [function_source(helper), ""]
     for c in visible:
@@ -189,18 +195,29 @@ def build_source_notebook(topic: Topic, suite: Suite) -> nbformat.NotebookNode:
     if topic.is_concept:
         cells.append(_md(f"{cid}-question", "## 面试题 / Interview question\n\n"
                          + topic.section("Interview question")))
-        cells.append(_md(f"{cid}-answer", topic.section("Reference answer"),
-                         grade=True, solution=True, points=topic.answer_points))
-    cells.append(_md(f"{cid}-exercise", "## 练习 / Exercise\n\n" + topic.section("Exercise")
-                     + "\n\n## 提示 / Hints\n\n" + topic.section("Hints")))
+        # The answer cell of the source notebook is the instructor's key (nbgrader replaces it
+        # by "YOUR ANSWER HERE" in the release): the reference answer and the grading rubric.
+        key = topic.section("Reference answer")
+        if topic.section("Rubric"):
+            key += "\n\n#### 评分要点 / Rubric\n\n" + topic.section("Rubric").replace("### ", "##### ")
+        cells.append(_md(f"{cid}-answer", key, grade=True, solution=True, points=topic.answer_points))
+    exercise = "## 练习 / Exercise\n\n" + topic.section("Exercise") + "\n\n## 提示 / Hints\n\n" + topic.section("Hints")
+    if topic.section("Seed question"):
+        exercise = "## 原题 / Seed question\n\n" + topic.section("Seed question") + "\n\n" + exercise
+    cells.append(_md(f"{cid}-exercise", exercise))
     cells.append(_code(f"{cid}-setup", SETUP_SOURCE, locked=True))
     cells.append(_code(f"{cid}-solution", solution_source(slug), solution=True))
-    cells.append(_code(f"{cid}-runtime", runtime_source(), locked=True))
+    cells.append(_md(f"{cid}-runtime-note", RUNTIME_NOTE))
+    runtime_cell = _code(f"{cid}-runtime", runtime_source(), locked=True)
+    runtime_cell.metadata["jupyter"] = {"source_hidden": True}  # collapsed in JupyterLab
+    cells.append(runtime_cell)
     defined: set[str] = set()
     for group, points, checks in suite.groups():
         cells.append(_code(f"{cid}-{group}", group_source(suite, group, points, checks, defined),
                            grade=True, locked=True, points=points))
     cells.append(_md(f"{cid}-errata", "## 勘误 / Errata\n\n" + topic.section("Errata")))
+    if topic.section("Follow-up questions"):
+        cells.append(_md(f"{cid}-follow-up", "## 追问 / Follow-up questions\n\n" + topic.section("Follow-up questions")))
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},

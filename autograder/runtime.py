@@ -11,11 +11,22 @@ imports nothing but NumPy and the standard library. It holds three kinds of help
   that plain data. They check exact types before comparing, so an object with an
   always-true ``__eq__`` cannot pass.
 
-``check`` runs one probe and its verdict and prints a friendly line per check; a group of
-checks (one nbgrader graded cell) ends with ``end_group``, which fails the cell when any
-check of the group failed.
+``check`` runs one probe and its verdict and prints a friendly line per check; each check
+carries its own points. A group of checks (one nbgrader graded cell) ends with
+``end_group``, whose value, the cell's last expression, is the points earned: nbgrader reads
+a graded cell whose output is a single number as partial credit, so nbgrader and mmqb give
+the same score. A failing check fails the check, never the cell.
+
+A hidden check's messages never show a value: not the expected one, not an error size, not
+what the student's code returned or printed. Whether a verdict runs for a hidden check is
+a ``contextvars.ContextVar`` set around that one call, so verdicts judged in parallel
+threads cannot see each other's setting.
 """
 
+import builtins
+import contextlib
+import contextvars
+import sys
 import traceback
 
 import numpy as np
@@ -79,30 +90,42 @@ def plain(value, _depth=0):
 
 
 # ------------------------------------------------------------------------- verdicts
-_SHOW_VALUES = [True]  # a hidden check must not print the values it computed
+_HIDDEN = contextvars.ContextVar("mmqb_hidden_verdict", default=False)
+
+# Exception class names a hidden check may name: Python's own. A class the student defined
+# could carry any text in its name.
+_BUILTIN_ERRORS = frozenset(name for name, obj in vars(builtins).items()
+                            if isinstance(obj, type) and issubclass(obj, BaseException))
+
+
+def _hidden():
+    return _HIDDEN.get()
 
 
 def _fmt(array):
-    if not _SHOW_VALUES[0]:
-        return "(hidden)"
     text = np.array2string(np.asarray(array), precision=5, threshold=20, suppress_small=True)
     return text.replace("\n", " ")
 
 
 def expect(condition, message):
-    """Fail with ``message`` unless ``condition`` is exactly ``True``."""
+    """Fail with ``message`` unless ``condition`` is exactly ``True``.
+
+    A hidden check says only that the property failed (its message may quote values).
+    """
     if condition is not True:
-        raise CheckFailed(message)
+        raise CheckFailed("the result does not have the property this check tests" if _hidden() else message)
 
 
 def expect_array(got, what, shape=None, kinds="biuf"):
     """Return ``got`` after checking it is a numeric ndarray (optionally of ``shape``)."""
     if type(got) is not np.ndarray:
-        raise CheckFailed(f"{what}: expected an array, got {type(got).__name__}")
+        raise CheckFailed(f"{what}: expected an array" + ("" if _hidden() else f", got {type(got).__name__}"))
     if got.dtype.kind not in kinds:
-        raise CheckFailed(f"{what}: expected dtype kind in {kinds!r}, got {got.dtype}")
+        raise CheckFailed(f"{what}: wrong dtype" if _hidden()
+                          else f"{what}: expected dtype kind in {kinds!r}, got {got.dtype}")
     if shape is not None and tuple(got.shape) != tuple(shape):
-        raise CheckFailed(f"{what}: expected shape {tuple(shape)}, got {tuple(got.shape)}")
+        raise CheckFailed(f"{what}: wrong shape" if _hidden()
+                          else f"{what}: expected shape {tuple(shape)}, got {tuple(got.shape)}")
     return got
 
 
@@ -111,7 +134,7 @@ def expect_number(got, what):
     if type(got) is np.ndarray and got.shape == () and got.dtype.kind in "iuf":
         got = got.item()
     if type(got) not in (int, float):
-        raise CheckFailed(f"{what}: expected a number, got {type(got).__name__}")
+        raise CheckFailed(f"{what}: expected a number" + ("" if _hidden() else f", got {type(got).__name__}"))
     return float(got)
 
 
@@ -125,15 +148,14 @@ def expect_close(got, want, what, rtol=1e-5, atol=1e-6):
     if not np.all(np.isfinite(got64)) and np.all(np.isfinite(want)):
         raise CheckFailed(f"{what}: contains NaN or inf")
     if not np.allclose(got64, want, rtol=rtol, atol=atol, equal_nan=True):
+        if _hidden():
+            raise CheckFailed(f"{what}: wrong values")
         err = np.abs(got64 - want)
         worst = np.unravel_index(int(np.argmax(err)), err.shape) if err.ndim else ()
-        shown = ""
-        if _SHOW_VALUES[0]:
-            shown = (f"; there expected {float(want[worst]):.10g}, got {float(got64[worst]):.10g}"
-                     f"; expected {_fmt(want)}, got {_fmt(got64)}")
         raise CheckFailed(
             f"{what}: wrong values (largest error {float(np.max(err)):.3g} at index "
-            f"{tuple(int(i) for i in worst)}; tolerance rtol={rtol}, atol={atol}){shown}"
+            f"{tuple(int(i) for i in worst)}; tolerance rtol={rtol}, atol={atol}); there expected "
+            f"{float(want[worst]):.10g}, got {float(got64[worst]):.10g}; expected {_fmt(want)}, got {_fmt(got64)}"
         )
 
 
@@ -142,45 +164,66 @@ def expect_equal(got, want, what):
     if type(want) is np.ndarray or type(got) is np.ndarray:
         got = expect_array(got, what, shape=np.shape(want), kinds="biuf")
         if not np.array_equal(got, np.asarray(want)):
-            raise CheckFailed(f"{what}: expected {_fmt(want)}, got {_fmt(got)}")
+            raise CheckFailed(f"{what}: wrong values" if _hidden() else f"{what}: expected {_fmt(want)}, got {_fmt(got)}")
         return
     if type(got) is not type(want) or got != want:
-        shown = repr(want) if _SHOW_VALUES[0] else "(hidden)"
-        raise CheckFailed(f"{what}: expected {shown}, got {got!r}")
+        raise CheckFailed(f"{what}: wrong value" if _hidden() else f"{what}: expected {want!r}, got {got!r}")
 
 
 def expect_raises(got, kinds, what):
     """``got`` is a probe's ``raised(...)`` result; check it names one of ``kinds``."""
     kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
     if type(got) is not str or got not in kinds:
+        if _hidden():
+            received = "no error" if got == "no error" else public_error_name(got)
+            raise CheckFailed(f"{what}: expected {' or '.join(kinds)}, got {received}")
         raise CheckFailed(f"{what}: expected {' or '.join(kinds)}, got {got}")
+
+
+def public_error_name(name):
+    """An exception class name safe to show for a hidden check: Python's own, else a generic word."""
+    return name if type(name) is str and name in _BUILTIN_ERRORS else "another exception"
+
+
+def earned(points):
+    """Points of a group: the sum of its passing checks' points, rounded as nbgrader stores them."""
+    return round(sum(points), 2)
 
 
 # --------------------------------------------------------------------------- driver
 def run_probe(probe, ns, hidden=False):
-    """Run a probe. Returns ``(True, plain data)`` or ``(False, message)``."""
+    """Run a probe. Returns ``(True, plain data)`` or ``(False, message)``.
+
+    For a hidden check the message names only a built-in exception class: the text of the
+    exception, its line and any class the student defined could carry what the probe saw.
+    """
     try:
-        return True, plain(probe(ns))
+        with contextlib.redirect_stderr(sys.stdout):  # nbgrader scores a cell with stderr 0
+            return True, plain(probe(ns))
     except CheckFailed as exc:
-        return False, str(exc)
-    except Exception as exc:  # noqa: BLE001 - the student's exception is the message
+        return False, ("the check could not run your code (a name it needs is missing or a result "
+                       "has the wrong form)" if hidden else str(exc))
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the student's exception, SystemExit included
+        if hidden:
+            return False, f"your code raised {public_error_name(type(exc).__name__)}"
         frame = traceback.extract_tb(exc.__traceback__)[-1]
-        where = "" if hidden else f" (line {frame.lineno} of {frame.name})"
         detail = f": {exc}" if str(exc) else ""
-        return False, f"calling your code raised {type(exc).__name__}{detail}{where}"
+        return False, f"calling your code raised {type(exc).__name__}{detail} (line {frame.lineno} of {frame.name})"
 
 
 def run_verdict(verdict, data, hidden=False):
     """Judge a probe's plain data. Returns ``(passed, message)``."""
-    _SHOW_VALUES[0] = not hidden
+    token = _HIDDEN.set(bool(hidden))
     try:
         verdict(data)
     except CheckFailed as exc:
         return False, str(exc)
     except Exception as exc:  # noqa: BLE001 - malformed result
-        return False, f"unexpected result ({type(exc).__name__}: {exc})"
+        return False, "unexpected result" if hidden else f"unexpected result ({type(exc).__name__}: {exc})"
     finally:
-        _SHOW_VALUES[0] = True
+        _HIDDEN.reset(token)
     return True, ""
 
 
@@ -192,30 +235,35 @@ def run_check(probe, verdict, ns, hidden=False):
     return run_verdict(verdict, data, hidden=hidden)
 
 
-_GROUP = {"name": "", "failed": []}
+_GROUP = {"name": "", "points": 0, "earned": [], "failed": []}
 
 
-def begin_group(name):
-    """Start a group of checks (one graded cell)."""
-    _GROUP["name"] = name
-    _GROUP["failed"] = []
+def begin_group(name, points=0):
+    """Start a group of checks (one graded cell worth ``points``)."""
+    _GROUP.update(name=name, points=points, earned=[], failed=[])
 
 
-def check(name, probe, verdict, ns, hidden=False):
-    """Run one check and print a friendly line: what was checked and, if wrong, why."""
+def check(name, probe, verdict, ns, hidden=False, points=1.0):
+    """Run one check and print a friendly line: what was checked, its points and, if wrong, why."""
     passed, message = run_check(probe, verdict, ns, hidden=hidden)
     doc = (probe.__doc__ or "").strip().splitlines()
-    label = f"{name}: {doc[0]}" if doc else name
+    label = f"{name} ({points:g} pt): {doc[0]}" if doc else f"{name} ({points:g} pt)"
     print(f"[PASS] {label}" if passed else f"[FAIL] {label}\n       {message}")
-    if not passed:
+    if passed:
+        _GROUP["earned"].append(points)
+    else:
         _GROUP["failed"].append(name)
     return passed
 
 
 def end_group():
-    """Fail the cell (score 0 for its points) when a check of the group failed."""
-    failed = list(_GROUP["failed"])
-    _GROUP["failed"] = []
+    """Print the group's points and return them: the cell's value, which nbgrader records."""
+    score = earned(_GROUP["earned"])
+    failed = _GROUP["failed"]
     if failed:
-        raise AssertionError(f"{len(failed)} check(s) failed in {_GROUP['name']}: {', '.join(failed)}")
-    print(f"All checks of {_GROUP['name']} passed.")
+        print(f"{_GROUP['name']}: {score:g} of {_GROUP['points']:g} points ({len(failed)} check(s) failed: "
+              f"{', '.join(failed)})")
+    else:
+        print(f"All checks of {_GROUP['name']} passed: {score:g} of {_GROUP['points']:g} points.")
+    _GROUP.update(earned=[], failed=[])
+    return score

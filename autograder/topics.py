@@ -5,7 +5,9 @@ A topic file starts with YAML front matter (``id``, ``slug``, ``title_zh``, ``ti
 ``answer_points``), then level-2 sections whose headings are ``中文 / English``. Each
 section holds a ``### 中文`` block followed by a ``### English`` block. Known sections,
 by their English heading: Background, Interview question, Reference answer, Exercise,
-Hints, Errata.
+Hints, Errata; optional: Seed question (the seed's own problem line, shown before the exercise),
+Follow-up questions and Rubric (concept topics: what the interviewer asks next; the key points of
+the written answer, ``- [P] point`` lines whose P add up to ``answer_points``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "questions"
 
-SECTIONS = ("Background", "Interview question", "Reference answer", "Exercise", "Hints", "Errata")
+SECTIONS = ("Background", "Interview question", "Reference answer", "Follow-up questions", "Rubric",
+            "Seed question", "Exercise", "Hints", "Errata")
 REQUIRED = {
     "coding": ("Background", "Exercise", "Hints", "Errata"),
     "concept": ("Background", "Interview question", "Reference answer", "Exercise", "Hints", "Errata"),
@@ -49,6 +52,19 @@ class Topic:
     def section(self, name: str) -> str:
         """Body of a section (both languages), or an empty string."""
         return self.sections.get(name, "")
+
+    def language_block(self, name: str, language: str) -> str:
+        """The ``### 中文`` or ``### English`` block of a section."""
+        body = self.section(name)
+        zh, en = body.find("### 中文"), body.find("### English")
+        if zh < 0 or en < 0:
+            return ""
+        return (body[zh + len("### 中文"):en] if language == "中文" else body[en + len("### English"):]).strip()
+
+    def rubric(self, language: str = "English") -> list[tuple[float, str]]:
+        """``(points, key point)`` of every ``- [P] text`` line of the Rubric section."""
+        found = re.findall(r"^- \[(\d+(?:\.\d+)?)\]\s*(.+)$", self.language_block("Rubric", language), flags=re.M)
+        return [(float(points), text.strip()) for points, text in found]
 
 
 def parse_topic(path: Path) -> Topic:

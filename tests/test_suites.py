@@ -26,7 +26,7 @@ def _failed(slug, ns, only=None):
         unknown = set(only) - {c.id for c in checks}
         assert not unknown, f"no such checks in {slug}: {sorted(unknown)}"
     results = [c.run(ns) for c in checks]
-    return {r.check_id: r.message for r in results if not r.passed}
+    return {r.name: r.message for r in results if not r.passed}
 
 
 @pytest.mark.parametrize("slug", SLUGS)

@@ -7,7 +7,6 @@ coordinator locally, the dask worker process on a cluster (both trusted).
 
 from __future__ import annotations
 
-import os
 import queue
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -20,8 +19,12 @@ from autograder.engine.grader import Limits, SubmissionResult, WarmWorker, grade
 class LocalPool:
     """``n`` warm workers, each grading one submission at a time."""
 
-    def __init__(self, n: int) -> None:
-        self.workers = [WarmWorker(i) for i in range(max(1, n))]
+    def __init__(self, n: int, isolation: str = "require") -> None:
+        self.workers = [WarmWorker(i, isolation=isolation) for i in range(max(1, n))]
+        # Start in parallel; refuse at once (IsolationUnavailable), not per submission.
+        with ThreadPoolExecutor(len(self.workers)) as pool:
+            for future in [pool.submit(w.start) for w in self.workers]:
+                future.result()
 
     def run(self, tasks: list[Task], limits: Limits) -> Iterator[tuple[Task, SubmissionResult]]:
         """Grade ``tasks``; yield each result as it is ready."""
@@ -50,21 +53,26 @@ class LocalPool:
 _DASK_WORKER: WarmWorker | None = None
 
 
-def _grade_on_dask(path: str, assignment: str, limits: dict) -> dict:
-    """Task body on a dask worker: one warm worker per dask worker process."""
+def _grade_on_dask(name: str, text: str, assignment: str, limits: dict, isolation: str) -> dict:
+    """Task body on a dask worker: the notebook travels as text, the result comes back as data.
+
+    One warm worker per dask worker process; as root its sandbox uid is leased machine-wide
+    (``settings.UidLease``), so two dask workers on one host never share one.
+    """
     global _DASK_WORKER
-    if _DASK_WORKER is None:
-        _DASK_WORKER = WarmWorker(100 + os.getpid() % 800)
-    return grade_path(Path(path), _DASK_WORKER, Limits(**limits), expected_slug=assignment).to_dict()
+    if _DASK_WORKER is None or _DASK_WORKER.policy != isolation:
+        _DASK_WORKER = WarmWorker(0, isolation=isolation)
+    return grade_path(Path(name), _DASK_WORKER, Limits(**limits), expected_slug=assignment, text=text).to_dict()
 
 
 class DaskPool:
     """Submissions as tasks on a dask.distributed cluster at ``address``."""
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, isolation: str = "require") -> None:
         from distributed import Client
 
         self.client = Client(address)
+        self.isolation = isolation
 
     def run(self, tasks: list[Task], limits: Limits) -> Iterator[tuple[Task, SubmissionResult]]:
         """Grade ``tasks`` on the cluster; yield each result as it is ready."""
@@ -72,11 +80,14 @@ class DaskPool:
 
         from distributed import as_completed as dask_completed
 
-        futures = {
-            self.client.submit(_grade_on_dask, str(t.path), t.assignment, asdict(limits),
-                               key=f"mmqb-{t.assignment}-{t.student}", pure=False): t
-            for t in tasks
-        }
+        futures = {}
+        for t in tasks:
+            try:
+                text = Path(t.path).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                text = ""  # graded as an unreadable notebook
+            futures[self.client.submit(_grade_on_dask, Path(t.path).name, text, t.assignment, asdict(limits),
+                                       self.isolation, key=f"mmqb-{t.assignment}-{t.student}", pure=False)] = t
         for future in dask_completed(futures):
             yield futures[future], SubmissionResult.from_dict(future.result())
 

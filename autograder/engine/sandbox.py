@@ -1,51 +1,94 @@
-"""The sandboxed child: isolate, run the student's cells, run the probes, stream results.
+"""The sandboxed child: isolate, run the student's cells, run one phase's probes, stream data.
 
 This code runs in a process forked from a warm worker (TensorFlow already imported, no
 TensorFlow op run). It never sees a verdict, an oracle, the reference solutions or the
-gradebook: the worker imports none of them, and (as root) they are not in the minimal root
-the child chroots into before the student's code runs.
+gradebook. A submission is run twice, in two children: the *visible* phase gets the visible
+checks' probes (whose code is in the student's notebook anyway) and may send text back; the
+*hidden* phase reads the hidden probes from a descriptor handed to it alone, and the
+trusted side reads nothing from it but plain data and built-in exception names.
 
-Isolation steps, in order: new session (``setsid``); as root, new mount and network
-namespaces (no network at all) and a chroot into a minimal root that holds only the system
-folders and the Python installation, read-only, and the scratch folder; resource limits
-(CPU, address space, file size, processes, core dumps); as root, a dedicated unprivileged
-uid/gid; a fresh scratch folder as working and home directory; stdout/stderr to a file
-bounded by the file-size limit; every inherited descriptor closed except the result pipe.
+Isolation ("full"), each step checked, a failure stopping the child before any student code:
+
+1. new session; every inherited descriptor closed but the result pipe (and the hidden
+   probes' descriptor);
+2. new mount, network, PID, IPC and UTS namespaces; as a normal user also a new user
+   namespace mapping only the user's own uid and gid (unprivileged user namespaces);
+3. a fork: the grandchild is PID 1 of the new PID namespace, so when it ends every process
+   it started ends too; the child in between only waits and mirrors its exit;
+4. a new root: an empty tmpfs holding the system folders and the Python installation
+   read-only, device nodes null/zero/full/random/urandom, a fresh ``/proc`` of the new PID
+   namespace (no other process visible), private ``/tmp``, ``/var/tmp``, ``/dev/shm`` and the
+   scratch folder; ``pivot_root`` into it and the old root detached, so the repository, the
+   course, the gradebook and home folders do not exist;
+5. limits (CPU, address space above TensorFlow's, file size, core dumps; as root processes);
+6. as root a dedicated uid/gid leased for this sandbox alone; otherwise every capability
+   dropped; no new privileges either way;
+7. checks: PID 1, no network interface but loopback, no capability, the forbidden paths absent;
+8. an environment of a few fixed variables, nothing inherited; stdin empty, output to a
+   bounded file.
 """
 
 from __future__ import annotations
 
 import builtins
 import ctypes
+import json
 import math
 import os
+import platform
 import resource
 import signal
+import socket
 import sys
 import traceback
 from typing import Any
 
 from autograder import runtime
-from autograder.engine import wire
+from autograder.engine import settings, wire
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWNET = 0x40000000
-MS_REC = 0x4000
-MS_PRIVATE = 1 << 18
-MS_NOSUID, MS_NODEV = 2, 4
-MS_RDONLY = 1
-MS_REMOUNT = 32
-MS_BIND = 4096
-
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 0x4000, 1 << 18
+MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 1024, 2048, 1 << 21
+MNT_DETACH = 2
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}.get(platform.machine())
+ISOLATION_FAILED = 71
 
 # What the sandbox sees of the machine, read-only: the system and the Python installation.
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
-EXTRA_MOUNT_POINTS = ("/tmp", "/var/tmp")
+DEVICES = ("null", "zero", "full", "random", "urandom")
 
 
-def new_root_path(pid: int) -> str:
-    """Mount point of the sandbox root of child ``pid`` (the worker removes it afterwards)."""
-    return f"/run/mmqb-root-{pid}"
+class IsolationError(RuntimeError):
+    """An isolation step failed: the submission must not run."""
+
+    def __init__(self, step: str, detail: str) -> None:
+        super().__init__(f"{step}: {detail}")
+        self.step = step
+
+
+class _Steps:
+    """The isolation steps done so far; ``break_step`` makes one fail on purpose (tests)."""
+
+    def __init__(self, break_step: str | None) -> None:
+        self.done: list[str] = []
+        self.break_step = break_step
+
+    def need(self, step: str, ok: bool, detail: str = "") -> None:
+        if step == self.break_step:
+            raise IsolationError(step, "failed on purpose (test)")
+        if not ok:
+            err = ctypes.get_errno()
+            raise IsolationError(step, detail or (os.strerror(err) if err else "failed"))
+
+    def add(self, text: str) -> None:
+        self.done.append(text)
+
+
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _python_dirs() -> list[str]:
@@ -80,60 +123,118 @@ def _installed_secrets() -> list[str]:
     return found
 
 
-def _bind(libc: ctypes.CDLL, src: str, dst: str, read_only: bool) -> bool:
-    if libc.mount(src.encode(), dst.encode(), None, MS_BIND | MS_REC, None) != 0:
-        return False
+def _locked_flags(path: str) -> int:
+    """Mount flags of ``path`` that a remount inside a user namespace must keep."""
+    f = os.statvfs(path).f_flag
+    table = ((os.ST_NOSUID, MS_NOSUID), (os.ST_NODEV, MS_NODEV), (os.ST_NOEXEC, MS_NOEXEC),
+             (os.ST_NOATIME, MS_NOATIME), (os.ST_NODIRATIME, MS_NODIRATIME), (os.ST_RELATIME, MS_RELATIME))
+    return sum(ms for st, ms in table if f & st)
+
+
+def _mount(libc, steps: _Steps, step: str, src, dst: str, fstype, flags: int, data=None) -> None:
+    enc = (lambda v: v.encode() if isinstance(v, str) else v)
+    steps.need(step, libc.mount(enc(src), dst.encode(), enc(fstype), flags, enc(data)) == 0, "")
+
+
+def _bind(libc, steps: _Steps, src: str, dst: str, read_only: bool) -> None:
+    _mount(libc, steps, f"bind {src}", src, dst, None, MS_BIND | MS_REC)
     if read_only:
-        libc.mount(None, dst.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, None)
-    return True
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | _locked_flags(src)
+        _mount(libc, steps, f"read-only {src}", None, dst, None, flags)
 
 
-def _enter_new_root(libc: ctypes.CDLL, scratch: str) -> list[str]:
-    """chroot into an empty tmpfs holding only the system, Python and the scratch folder.
+def _write(path: str, text: str) -> bool:
+    try:
+        with open(path, "w") as fh:
+            fh.write(text)
+        return True
+    except OSError:
+        return False
 
-    Everything else of the machine (the repository with the reference solutions and the
-    suites, git history, the course with its gradebook, other students, home folders) does
-    not exist for the student's code. Paths stay the same, so imports keep working.
+
+def _enter_namespaces(libc, steps: _Steps, keep_fds: list[int]) -> None:
+    """Unshare every namespace; fork so that the caller continues as PID 1 of the new PID namespace.
+
+    The parent (still outside the PID namespace) waits for it and mirrors its exit; it runs
+    no student code and holds no descriptor but what it needs to wait.
     """
-    root = new_root_path(os.getpid())
-    os.makedirs(root, mode=0o700, exist_ok=True)
-    if libc.mount(b"tmpfs", root.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=16m,mode=0755") != 0:
-        return []
+    user = os.geteuid() != 0
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (CLONE_NEWUSER if user else 0)
+    steps.need("namespaces", libc.unshare(flags) == 0)
+    if user:
+        uid, gid = os.geteuid(), os.getegid()
+        steps.need("user namespace maps", _write("/proc/self/setgroups", "deny")
+                   and _write("/proc/self/uid_map", f"{uid} {uid} 1") and _write("/proc/self/gid_map", f"{gid} {gid} 1"))
+    steps.add("namespaces: " + ("user, " if user else "") + "mount, network, pid, ipc, uts")
+    pid = os.fork()
+    if pid:
+        for fd in keep_fds:
+            os.close(fd)
+        _mirror(pid)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    steps.need("pid namespace", os.getpid() == 1, f"pid is {os.getpid()}, not 1")
+
+
+def _mirror(pid: int) -> None:
+    """Wait for ``pid`` and end the same way (signal or exit code); never returns."""
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except ChildProcessError:
+            os._exit(70)
+        except InterruptedError:
+            continue
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)
+
+
+def _new_root(libc, steps: _Steps, root: str, scratch: str) -> None:
+    """Build the minimal root in ``root`` and ``pivot_root`` into it."""
+    _mount(libc, steps, "private mounts", None, "/", None, MS_REC | MS_PRIVATE)
+    _mount(libc, steps, "root tmpfs", "tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=8m,mode=0755")
     for path in SYSTEM_DIRS:
         if os.path.islink(path):
             os.symlink(os.readlink(path), root + path)
         elif os.path.isdir(path):
             os.makedirs(root + path, mode=0o755, exist_ok=True)
-            _bind(libc, path, root + path, read_only=True)
-    for path in _python_dirs():
+            _bind(libc, steps, path, root + path, read_only=True)
+    python = _python_dirs()
+    for path in python:
+        if any(path == d or path.startswith(d + os.sep) for d in SYSTEM_DIRS if not os.path.islink(d)):
+            continue  # already visible through a system folder
         os.makedirs(root + path, mode=0o755, exist_ok=True)
-        _bind(libc, path, root + path, read_only=True)
-    for path in ("/dev", "/proc", "/sys"):
-        os.makedirs(root + path, mode=0o755, exist_ok=True)
-        _bind(libc, path, root + path, read_only=path == "/sys")
-    libc.mount(b"tmpfs", (root + "/dev/shm").encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=16m,mode=1777")
-    for path in EXTRA_MOUNT_POINTS:
-        os.makedirs(root + path, exist_ok=True)
-        os.chmod(root + path, 0o1777)
+        _bind(libc, steps, path, root + path, read_only=True)
     for secret in _installed_secrets():
-        libc.mount(b"tmpfs", (root + secret).encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"size=4k,mode=0755")
+        _mount(libc, steps, "hide installed solutions", "tmpfs", root + secret, "tmpfs",
+               MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=0755")
+    os.makedirs(root + "/dev", mode=0o755)
+    for name in DEVICES:
+        with open(f"{root}/dev/{name}", "w"):
+            pass
+        _mount(libc, steps, f"/dev/{name}", f"/dev/{name}", f"{root}/dev/{name}", None, MS_BIND)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{root}/dev/{name}")
+    for path in ("/dev/shm", "/tmp", "/var/tmp"):
+        os.makedirs(root + path, mode=0o755, exist_ok=True)
+        _mount(libc, steps, f"private {path}", "tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV,
+               "size=64m,mode=1777")
+    os.makedirs(root + "/proc", mode=0o555)
+    _mount(libc, steps, "/proc of the pid namespace", "proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     os.makedirs(root + scratch, mode=0o755, exist_ok=True)
-    _bind(libc, scratch, root + scratch, read_only=False)
-    os.chroot(root)
-    return [f"new root: system and {', '.join(_python_dirs())} read-only, scratch writable"]
-
-
-def _isolate(scratch: str) -> list[str]:
-    """As root: no network (new network namespace) and a minimal root (new mount namespace)."""
-    if os.geteuid() != 0:
-        return []
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(CLONE_NEWNS | CLONE_NEWNET) != 0:
-        return []
-    done = ["netns"]
-    if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) == 0:
-        done.extend(_enter_new_root(libc, scratch))
-    return done
+    _bind(libc, steps, scratch, root + scratch, read_only=False)
+    steps.need("pivot_root", SYS_PIVOT_ROOT is not None, f"unsupported machine {platform.machine()}")
+    os.chdir(root)
+    steps.need("pivot_root", libc.syscall(SYS_PIVOT_ROOT, b".", b".") == 0)
+    steps.need("detach the old root", libc.umount2(b".", MNT_DETACH) == 0)
+    os.chdir("/")
+    _mount(libc, steps, "read-only root", None, "/", None,
+           MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | _locked_flags("/"))
+    steps.add(f"new root: system and {', '.join(python)} read-only; private /proc, /tmp, /dev/shm; scratch writable")
 
 
 def _vm_size() -> int:
@@ -144,7 +245,7 @@ def _vm_size() -> int:
     return 0
 
 
-def _set_limits(limits: dict[str, Any], dedicated_uid: bool) -> None:
+def _set_limits(limits: dict[str, Any], own_uid: bool) -> None:
     cpu = int(math.ceil(limits["cpu_seconds"]))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     if limits.get("memory_bytes"):
@@ -153,18 +254,45 @@ def _set_limits(limits: dict[str, Any], dedicated_uid: bool) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (extra, extra))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["output_bytes"], limits["output_bytes"]))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if dedicated_uid:  # RLIMIT_NPROC counts the uid's tasks: only meaningful for our own uid
+    if own_uid:  # RLIMIT_NPROC counts the uid's tasks: only meaningful for a uid of our own
         resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full output file fails writes, not the process
 
 
-def _drop_privileges(uid: int) -> bool:
-    if os.geteuid() != 0 or uid <= 0:
-        return False
-    os.setgroups([])
-    os.setgid(uid)
-    os.setuid(uid)
-    return True
+def _cap_eff() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("CapEff:"):
+                return int(line.split()[1], 16)
+    return -1
+
+
+def _drop_privileges(libc, steps: _Steps, uid: int) -> None:
+    """As root: the leased uid (``uid`` > 0). In a user namespace (``uid`` 0): drop every capability."""
+    for cap in range(64):  # the bounding set: no capability can come back through exec
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            break
+    if uid > 0:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+        steps.need("dedicated uid", os.getuid() == uid and os.geteuid() == uid and os.getgid() == uid)
+        steps.add(f"uid {uid}")
+    else:
+        header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+        data = (ctypes.c_uint32 * 6)()
+        steps.need("drop capabilities", libc.capset(header, data) == 0)
+    steps.need("no new privileges", libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0)
+    steps.need("no capability left", _cap_eff() == 0, f"effective capabilities {_cap_eff():#x}")
+    steps.add("no capabilities, no new privileges")
+
+
+def _verify(steps: _Steps, forbidden: list[str]) -> None:
+    names = {name for _, name in socket.if_nameindex()}
+    steps.need("no network", names <= {"lo"}, f"network interfaces {sorted(names)}")
+    visible = [p for p in forbidden if os.path.lexists(p)]
+    steps.need("forbidden paths absent", not visible, f"{len(visible)} forbidden path(s) visible")
+    steps.add("checked: pid 1, loopback only, no capabilities, repository and course absent")
 
 
 def _redirect_output(scratch: str) -> None:
@@ -195,25 +323,50 @@ def _send(fd: int, message: dict[str, Any]) -> None:
     wire.write_frame(fd, wire.encode(message))
 
 
-def child_main(job: dict[str, Any], result_fd: int, scratch: str) -> None:
+def _close_fds_except(keep: list[int]) -> None:
+    top = 3
+    for fd in sorted(keep):
+        os.closerange(top, fd)
+        top = fd + 1
+    os.closerange(top, 1 << 16)
+
+
+def child_main(job: dict[str, Any], result_fd: int, scratch: str, root: str, hidden_fd: int | None) -> None:
     """Entry point of the forked child; never returns."""
-    code = 0
+    code = 70
+    steps = _Steps(job.get("break_step"))
     try:
         os.setsid()
-        isolation = _isolate(scratch)
-        os.chown(scratch, job.get("uid", 0), job.get("uid", 0)) if os.geteuid() == 0 and job.get("uid") else None
+        keep = [result_fd] + ([hidden_fd] if hidden_fd is not None else [])
+        _close_fds_except(keep)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        libc = _libc()
+        as_root = os.geteuid() == 0
+        if job["isolation"] == "full":
+            _enter_namespaces(libc, steps, keep)
+            _new_root(libc, steps, root, scratch)
+        else:
+            steps.add("NO ISOLATION: new session and limits only")
         os.chdir(scratch)
-        _set_limits(job["limits"], dedicated_uid=os.geteuid() == 0 and job.get("uid", 0) > 0)
-        if _drop_privileges(job.get("uid", 0)):
-            isolation.append(f"uid {job['uid']}")
-        os.environ.update(HOME=scratch, TMPDIR=scratch, KERAS_HOME=os.path.join(scratch, ".keras"))
+        uid = int(job.get("uid") or 0) if as_root else 0
+        steps.need("sandbox uid", not as_root or uid > 0 or job["isolation"] != "full", "no uid leased")
+        _set_limits(job["limits"], own_uid=job["isolation"] == "full" and uid > 0)
+        if job["isolation"] == "full":
+            _drop_privileges(libc, steps, uid)
+            _verify(steps, job.get("forbidden", []))
+        os.environ.clear()
+        os.environ.update(settings.sandbox_env(scratch))
         _redirect_output(scratch)
-        os.closerange(3, result_fd)
-        os.closerange(result_fd + 1, 1 << 16)
-        _send(result_fd, {"kind": "isolation", "steps": isolation})
-        _run(job, result_fd)
+        _send(result_fd, {"kind": "isolation", "steps": steps.done})
+        _run(job, result_fd, hidden_fd)
+        code = 0
+    except IsolationError as exc:
+        code = ISOLATION_FAILED
+        try:
+            _send(result_fd, {"kind": "isolation_failed", "step": exc.step, "message": str(exc)})
+        except BaseException:  # noqa: BLE001
+            pass
     except BaseException:  # noqa: BLE001 - report, then exit without running atexit hooks
-        code = 70
         try:
             _send(result_fd, {"kind": "internal", "message": traceback.format_exc(limit=3)})
         except BaseException:  # noqa: BLE001
@@ -221,7 +374,27 @@ def child_main(job: dict[str, Any], result_fd: int, scratch: str) -> None:
     os._exit(code)
 
 
-def _run(job: dict[str, Any], result_fd: int) -> None:
+def _probe_globals() -> dict[str, Any]:
+    found = {name: value for name, value in vars(runtime).items() if not name.startswith("__")}
+    found.update(__builtins__=builtins, np=sys.modules["numpy"], math=math)
+    for module_name, alias in (("tensorflow", "tf"), ("keras", "keras")):
+        if module_name in sys.modules:
+            found[alias] = sys.modules[module_name]
+    return found
+
+
+def _read_hidden(fd: int) -> list[dict[str, Any]]:
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    os.close(fd)
+    return json.loads(b"".join(chunks))
+
+
+def _run(job: dict[str, Any], result_fd: int, hidden_fd: int | None) -> None:
+    hidden = job["phase"] == "hidden"
+    probes = _read_hidden(hidden_fd) if hidden and hidden_fd is not None else job.get("probes", [])
     ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     exec(compile(job["setup"], "<setup>", "exec"), ns)  # noqa: S102 - trusted setup cell
     errors = []
@@ -230,23 +403,29 @@ def _run(job: dict[str, Any], result_fd: int) -> None:
             exec(compile(_transform(source), f"<cell {index + 1}>", "exec"), ns)  # noqa: S102
         except BaseException as exc:  # noqa: BLE001 - includes SystemExit and KeyboardInterrupt
             errors.append(f"cell {index + 1}: {type(exc).__name__}: {exc}"[:500])
-    _send(result_fd, {"kind": "cells", "errors": errors})
-
-    probe_globals = {name: value for name, value in vars(runtime).items() if not name.startswith("__")}
-    probe_globals.update(__builtins__=builtins, np=sys.modules["numpy"], math=math)
-    for module_name, alias in (("tensorflow", "tf"), ("keras", "keras")):
-        if module_name in sys.modules:
-            probe_globals[alias] = sys.modules[module_name]
-    for probe in job["probes"]:
-        scope = dict(probe_globals)
+    _send(result_fd, {"kind": "cells", "errors": [] if hidden else errors})
+    base = _probe_globals()
+    for probe in probes:
+        scope = dict(base)
+        if hidden:
+            # Only plain data or the name of an exception class: the trusted side shows no text.
+            try:
+                exec(compile(probe["source"], "<check>", "exec"), scope)  # noqa: S102
+                message = {"ok": True, "data": runtime.plain(scope[probe["entry"]](ns))}
+            except runtime.CheckFailed:
+                message = {"ok": False, "error": "CheckFailed"}
+            except BaseException as exc:  # noqa: BLE001
+                message = {"ok": False, "error": type(exc).__name__}
+        else:
+            try:
+                exec(compile(probe["source"], f"<check {probe['id']}>", "exec"), scope)  # noqa: S102
+                ok, data = runtime.run_probe(scope[probe["entry"]], ns)
+            except BaseException as exc:  # noqa: BLE001 - sys.exit() inside the student's function
+                ok, data = False, f"your code stopped the check with {type(exc).__name__}: {exc}"
+            message = {"ok": ok, "data": data}
         try:
-            exec(compile(probe["source"], f"<check {probe['id']}>", "exec"), scope)  # noqa: S102
-            ok, data = runtime.run_probe(scope[probe["entry"]], ns, hidden=probe["hidden"])
-        except BaseException as exc:  # noqa: BLE001 - sys.exit() inside the student's function
-            ok, data = False, f"your code stopped the check with {type(exc).__name__}: {exc}"
-        try:
-            _send(result_fd, {"kind": "probe", "id": probe["id"], "ok": ok, "data": data})
+            _send(result_fd, {"kind": "probe", "id": probe["id"], **message})
         except Exception as exc:  # noqa: BLE001 - e.g. a float subclass that plain() let through
             _send(result_fd, {"kind": "probe", "id": probe["id"], "ok": False,
-                              "data": f"the result could not be sent: {type(exc).__name__}"})
+                              "error": type(exc).__name__, "data": "the result could not be sent"})
     _send(result_fd, {"kind": "done"})

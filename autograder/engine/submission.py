@@ -46,16 +46,17 @@ def release_notebook(slug: str, release_dir: Path | None = None) -> nbformat.Not
 
 
 def read_submission(path: Path, expected_slug: str | None = None,
-                    known_slugs: set[str] | None = None) -> Submission:
+                    known_slugs: set[str] | None = None, text: str | None = None) -> Submission:
     """Parse and validate ``path``; raise :class:`SubmissionError` with a clear message.
 
     The topic comes from the notebook's ``mmqb.slug`` metadata, else its file name; when the
-    caller knows which assignment this is (``expected_slug``) a mismatch is an error.
+    caller knows which assignment this is (``expected_slug``) a mismatch is an error. ``text``
+    is the notebook's content when it does not come from a file here (a dask task).
     """
     try:
-        raw = Path(path).read_text(encoding="utf-8")
+        raw = Path(path).read_text(encoding="utf-8") if text is None else text
     except (OSError, UnicodeDecodeError) as exc:
-        raise SubmissionError(f"cannot read the notebook: {exc}") from None
+        raise SubmissionError(f"cannot read the notebook: {exc.strerror or type(exc).__name__}") from None
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:

@@ -111,3 +111,41 @@ def split_frames(buffer: bytes, limit: int) -> tuple[list[bytes], bytes]:
         frames.append(buffer[_HEADER.size:_HEADER.size + size])
         buffer = buffer[_HEADER.size + size:]
     return frames, buffer
+
+
+# ------------------------------------------------------------ grader <-> warm worker
+# Both ends are trusted. A message is one marker byte (carrying descriptors, if any, as
+# SCM_RIGHTS) and one length-prefixed JSON frame, over a Unix stream socket.
+def send_message(sock, message: Any, fds: list[int] | tuple[int, ...] = ()) -> None:
+    """Send ``message`` (JSON) and pass ``fds`` to the peer."""
+    import socket
+
+    socket.send_fds(sock, [b"M"], list(fds)) if fds else sock.sendall(b"M")
+    payload = json.dumps(message).encode()
+    sock.sendall(_HEADER.pack(len(payload)) + payload)
+
+
+def _recv_exact(sock, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = sock.recv(min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("peer closed the connection")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def recv_message(sock, max_fds: int = 4) -> tuple[Any, list[int]]:
+    """Receive one message sent by :func:`send_message`: ``(message, descriptors)``."""
+    import socket
+
+    marker, fds, _, _ = socket.recv_fds(sock, 1, max_fds)
+    if marker != b"M":
+        for fd in fds:
+            import os
+
+            os.close(fd)
+        raise EOFError("peer closed the connection" if not marker else "malformed message")
+    (size,) = _HEADER.unpack(_recv_exact(sock, _HEADER.size))
+    return json.loads(_recv_exact(sock, size)), fds

@@ -1,24 +1,29 @@
-"""A warm worker: imports TensorFlow once, then forks one sandboxed child per submission.
+"""A warm worker: imports TensorFlow once, then forks one sandboxed child per phase of a submission.
 
-Run as ``python -m autograder.engine.worker``. It reads one JSON job per line on stdin and
-answers one JSON line per job on its original stdout (everything else it or TensorFlow
-prints goes to stderr). It never runs a TensorFlow op itself: a fork of a process that ran
-one hangs. It never imports the suites or the solutions: the child inherits its memory.
+Run as ``python -m autograder.engine.worker FD`` where FD is a Unix socket to the grader; the
+grader starts it with an environment of its own making (``settings.worker_env``), so nothing
+of the grader's environment is in this process's memory, nor in its children's.
 
-The worker is a child subreaper, so processes the student's code forks (even after
-``setsid``) are re-parented here when their parent dies; after each job every descendant
-is killed, so a submission's process tree ends with it.
+For each phase the grader passes, as descriptors, the write end of a result pipe (the grader
+reads it; this process never sees what the child sends) and, for the hidden phase, a memfd
+holding the hidden probes (this process never reads it, so a later child forked from here
+cannot find hidden code in its memory). The worker only forks, supervises (wall clock,
+memory) and kills.
+
+It never runs a TensorFlow op: a fork of a process that ran one hangs. It never imports the
+suites or the solutions. It is a child subreaper, so processes the student's code forks
+(even after ``setsid``) are re-parented here when their parent dies; after each phase every
+descendant is killed, so a submission's process tree ends with it.
 """
 
 from __future__ import annotations
 
-import base64
 import ctypes
-import json
 import os
 import select
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -66,21 +71,6 @@ def kill_descendants() -> int:
     return killed
 
 
-def _wait_for(pid: int, timeout: float) -> int | None:
-    """Wait up to ``timeout`` seconds for ``pid`` to exit; return its raw status or None."""
-    end = time.monotonic() + timeout
-    while True:
-        try:
-            done, raw = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return None
-        if done:
-            return raw
-        if time.monotonic() >= end:
-            return None
-        time.sleep(0.01)
-
-
 def _reap(timeout: float) -> None:
     end = time.monotonic() + timeout
     while True:
@@ -108,97 +98,63 @@ def _private_bytes(pids: list[int]) -> int:
     return total
 
 
-def run_job(job: dict[str, Any]) -> dict[str, Any]:
-    """Fork a sandboxed child for ``job``, supervise it, and return what it sent."""
-    from autograder.engine import sandbox, wire
+def run_phase(job: dict[str, Any], result_fd: int, hidden_fd: int | None) -> dict[str, Any]:
+    """Fork a sandboxed child for one phase of ``job``, supervise it until it ends, clean up."""
+    from autograder.engine import sandbox
 
     limits = job["limits"]
-    base = job.get("scratch_base") or scratch_base()
-    os.makedirs(base, mode=0o711, exist_ok=True)
-    scratch = tempfile.mkdtemp(prefix="mmqb-", dir=base)
-    read_fd, write_fd = os.pipe()
+    scratch = tempfile.mkdtemp(prefix="scratch-", dir=job["run_dir"])
+    root = tempfile.mkdtemp(prefix="root-", dir=job["run_dir"])
+    uid = int(job.get("uid") or 0)
+    if os.geteuid() == 0 and uid > 0:
+        os.chown(scratch, uid, uid)
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:  # child
-        os.close(read_fd)
-        sandbox.child_main(job, write_fd, scratch)
-    os.close(write_fd)
-    frames: list[str] = []
-    buffer, received, status, detail = b"", 0, "", ""
+        sandbox.child_main(job, result_fd, scratch, root, hidden_fd)
+    os.close(result_fd)
+    if hidden_fd is not None:
+        os.close(hidden_fd)
+    status, detail, raw = "", "", None
     deadline = start + limits["wall_seconds"]
-    exit_status = None
-    next_memory_check = start
+    pidfd = os.pidfd_open(pid)
     try:
         while True:
             now = time.monotonic()
             if now >= deadline:
                 status, detail = "timeout", f"time limit of {limits['wall_seconds']:g} s exceeded"
                 break
-            ready, _, _ = select.select([read_fd], [], [], min(0.1, deadline - now))
-            if ready:
-                chunk = os.read(read_fd, 1 << 16)
-                if not chunk:
-                    break
-                received += len(chunk)
-                if received > limits["result_bytes"]:
-                    status, detail = "output", f"results larger than {limits['result_bytes']} bytes"
-                    break
-                try:
-                    parts, buffer = wire.split_frames(buffer + chunk, limits["result_bytes"])
-                except wire.WireError as exc:
-                    status, detail = "crashed", f"garbled results: {exc}"
-                    break
-                frames.extend(base64.b64encode(p).decode() for p in parts)
-                if parts and parts[-1] == b'{"kind": "done"}':
-                    break
-            if exit_status is None:
-                done, raw = os.waitpid(pid, os.WNOHANG)
-                if done:
-                    exit_status = raw
-            if limits.get("memory_bytes") and now >= next_memory_check:
-                next_memory_check = now + 0.25
-                over = _private_bytes([pid, *_descendants(pid)]) > limits["memory_bytes"]
-            else:
-                over = False
-            if over:
+            select.select([pidfd], [], [], min(0.25, deadline - now))
+            done, raw = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            raw = None
+            if limits.get("memory_bytes") and _private_bytes([pid, *_descendants(pid)]) > limits["memory_bytes"]:
                 status, detail = "memory", f"memory limit of {limits['memory_bytes'] // 2**20} MiB exceeded"
                 break
-            if exit_status is not None and not ready:
-                break
     finally:
-        os.close(read_fd)
-        if exit_status is None and not status:
-            exit_status = _wait_for(pid, 1.0)  # it closed the pipe: it is exiting
-        if exit_status is None:
-            os.kill(pid, signal.SIGKILL)
-            exit_status = _wait_for(pid, 5.0)
+        os.close(pidfd)
+        if raw is None:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                _, raw = os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
         killed = kill_descendants()
-        output = _tail(os.path.join(scratch, "output.txt"), limits.get("output_tail", 4000))
+        output = _tail(os.path.join(scratch, "output.txt"), limits.get("output_tail", 4000)) \
+            if job["phase"] == "visible" else ""
         shutil.rmtree(scratch, ignore_errors=True)
         try:
-            os.rmdir(sandbox.new_root_path(pid))  # its mounts lived in the child's namespace only
+            os.rmdir(root)  # its mounts lived in the child's mount namespace only
         except OSError:
             pass
-    finished = bool(frames) and base64.b64decode(frames[-1]) == b'{"kind": "done"}'
-    if not status and exit_status is not None and os.WIFSIGNALED(exit_status):
-        sig = signal.Signals(os.WTERMSIG(exit_status)).name
-        status, detail = "crashed", f"your code crashed the process ({sig})"
-    elif not status and not finished:
-        code = os.WEXITSTATUS(exit_status) if exit_status is not None else "unknown"
-        status, detail = "crashed", f"your code ended the process (exit code {code}) before the checks finished"
-    return {"frames": frames, "status": status or "ok", "detail": detail, "output": output,
-            "elapsed": time.monotonic() - start, "killed": killed}
-
-
-def scratch_base() -> str:
-    """Where per-submission scratch folders live.
-
-    As root the sandbox gets private empty /tmp, /var/tmp and /dev/shm, so scratch must be
-    elsewhere: /run (root-owned tmpfs). Otherwise the usual temporary folder.
-    """
-    if os.geteuid() == 0 and os.path.isdir("/run"):
-        return "/run/mmqb-scratch"
-    return os.path.join(tempfile.gettempdir(), "mmqb-scratch")
+    signal_name, exit_code = "", None
+    if raw is not None and os.WIFSIGNALED(raw):
+        signal_name = signal.Signals(os.WTERMSIG(raw)).name
+    elif raw is not None:
+        exit_code = os.WEXITSTATUS(raw)
+    return {"status": status, "detail": detail, "signal": signal_name, "exit_code": exit_code,
+            "output": output, "elapsed": time.monotonic() - start, "killed": killed}
 
 
 def _tail(path: str, limit: int) -> str:
@@ -212,13 +168,38 @@ def _tail(path: str, limit: int) -> str:
         return ""
 
 
+def isolation_available(run_dir: str) -> str:
+    """``"full"`` when a sandbox with every isolation step can be made here, else why not."""
+    read_fd, write_fd = os.pipe()
+    job = {"isolation": "full", "phase": "visible", "run_dir": run_dir, "uid": 0, "setup": "", "cells": [],
+           "probes": [], "forbidden": [], "limits": {"wall_seconds": 20, "cpu_seconds": 20, "memory_bytes": 0,
+                                                     "output_bytes": 1 << 16, "processes": 64}}
+    if os.geteuid() == 0:
+        job["uid"] = 65534  # nobody: enough to test the steps, never used for student code
+    outcome = run_phase(job, write_fd, None)
+    data = b""
+    while chunk := os.read(read_fd, 1 << 16):
+        data += chunk
+    os.close(read_fd)
+    from autograder.engine import wire
+
+    try:
+        frames, _ = wire.split_frames(data, 1 << 20)
+        messages = [wire.decode(f) for f in frames]
+    except wire.WireError:
+        messages = []
+    for message in messages:
+        if message.get("kind") == "isolation_failed":
+            return f"isolation step failed: {message.get('message')}"
+        if message.get("kind") == "isolation":
+            return "full"
+    return f"the isolation test child ended without reporting ({outcome})"
+
+
 def main() -> None:
-    """Warm up, then serve jobs until stdin closes."""
-    reply = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)  # anything printed from here on goes to stderr, not the job channel
-    sys.stdout = sys.stderr
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    """Warm up, then serve phases until the grader closes the socket."""
+    sock = socket.socket(fileno=int(sys.argv[1]))
+    os.dup2(2, 1)  # anything printed goes to the log, never to a channel
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # die with the grader, even on SIGKILL
@@ -228,24 +209,34 @@ def main() -> None:
     from IPython.core import inputtransformer2  # noqa: F401
 
     from autograder import runtime  # noqa: F401
-    from autograder.engine import sandbox, wire  # noqa: F401
+    from autograder.engine import sandbox, wire
 
     forbidden = [m for m in sys.modules if m.startswith(("solutions", "autograder.suites"))]
     if forbidden:
         raise SystemExit(f"worker must not import {forbidden}")
-    reply.write(json.dumps({"ready": True, "pid": os.getpid()}) + "\n")
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        job = json.loads(line)
+    hello, _ = wire.recv_message(sock)
+    capability = isolation_available(hello["run_dir"])
+    wire.send_message(sock, {"ready": True, "pid": os.getpid(), "isolation": capability,
+                             "pivot_root": sandbox.SYS_PIVOT_ROOT is not None})
+    while True:
         try:
-            result = run_job(job)
-            if os.getppid() == 1:  # the grader is gone: nobody will read the answer
-                break
-        except Exception as exc:  # noqa: BLE001 - the worker survives any single job
-            result = {"frames": [], "status": "error", "detail": f"worker error: {exc}", "output": "",
-                      "elapsed": 0.0, "killed": 0}
-        reply.write(json.dumps(result) + "\n")
+            message, fds = wire.recv_message(sock)
+        except (EOFError, OSError):
+            break
+        try:
+            reply = run_phase(message["job"], fds[0], fds[1] if len(fds) > 1 else None)
+        except Exception as exc:  # noqa: BLE001 - the worker survives any single phase
+            print(f"mmqb worker: phase failed: {exc!r}", file=sys.stderr, flush=True)
+            for fd in fds:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            reply = {"status": "error", "detail": f"worker error: {exc}", "signal": "", "exit_code": None,
+                     "output": "", "elapsed": 0.0, "killed": 0}
+        if os.getppid() == 1:  # the grader is gone: nobody will read the answer
+            break
+        wire.send_message(sock, reply)
 
 
 if __name__ == "__main__":

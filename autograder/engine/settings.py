@@ -1,0 +1,133 @@
+"""The engine's settings in one place: limits, environments, sandbox uids, private folders.
+
+Everything here is decided by the trusted grader; nothing of the grader's own environment
+(tokens, passwords, paths) is passed on: the warm worker starts with :func:`worker_env`,
+and a sandbox gets :func:`sandbox_env` and nothing else.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+# nbgrader scores a graded cell with stderr output 0, and TensorFlow logs to stderr at import.
+QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONDONTWRITEBYTECODE": "1"}
+
+# As root every live sandbox runs under its own uid from this range, held by a lock file.
+SANDBOX_UID_BASE = 61000
+SANDBOX_UID_COUNT = 2000
+UID_LOCK_DIR = "/run/mmqb-uids"
+
+# What a grader may ask for: "require" (full isolation or refuse), "available" (mmqb check:
+# whatever the machine allows, said in the result), "off" (--no-isolation: marked unsafe).
+ISOLATION_POLICIES = ("require", "available", "off")
+
+ISOLATION_HELP = (
+    "mmqb needs unprivileged user namespaces to isolate student code when not run as root. "
+    "Enable them (Ubuntu 23.10+: `sudo sysctl kernel.apparmor_restrict_unprivileged_userns=0`; "
+    "Debian before 11: `sudo sysctl kernel.unprivileged_userns_clone=1`; everywhere: "
+    "`user.max_user_namespaces` > 0), run the grader as root, or pass --no-isolation to grade "
+    "without a sandbox (every result is then marked unsafe)."
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one submission's sandbox (all configurable from the CLI)."""
+
+    wall_seconds: float = 120.0
+    cpu_seconds: float = 240.0
+    memory_mib: int = 2048
+    output_bytes: int = 1 << 20
+    result_bytes: int = 32 << 20
+    processes: int = 512  # TensorFlow's thread pools count against RLIMIT_NPROC
+
+    def as_job(self) -> dict[str, Any]:
+        """The limits in the worker's job format."""
+        return {"wall_seconds": self.wall_seconds, "cpu_seconds": self.cpu_seconds,
+                "memory_bytes": self.memory_mib << 20, "output_bytes": self.output_bytes,
+                "result_bytes": self.result_bytes, "processes": self.processes, "output_tail": 4000}
+
+
+def worker_env(home: str) -> dict[str, str]:
+    """The whole environment of a warm worker: what Python and TensorFlow need, nothing inherited."""
+    from autograder.topics import ROOT
+
+    env = {"PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
+           "HOME": home, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONPATH": str(ROOT), **QUIET_ENV}
+    return env
+
+
+def sandbox_env(scratch: str) -> dict[str, str]:
+    """The whole environment student code sees."""
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": scratch, "TMPDIR": scratch, "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8", "KERAS_HOME": os.path.join(scratch, ".keras"), "MPLCONFIGDIR": scratch,
+            **QUIET_ENV}
+
+
+def private_base() -> str:
+    """Where this user's private run folders go: the user's runtime folder, else the temp folder."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.isdir(runtime) and os.stat(runtime).st_uid == os.geteuid() \
+            and os.access(runtime, os.W_OK | os.X_OK):
+        return runtime
+    return tempfile.gettempdir()
+
+
+def make_run_dir() -> str:
+    """A fresh private folder (mode 0700, unpredictable name) for one grader's scratch and roots."""
+    return tempfile.mkdtemp(prefix="mmqb-run-", dir=private_base())
+
+
+def remove_run_dir(path: str) -> None:
+    """Remove a run folder made by :func:`make_run_dir` (best effort: never follow symlinks out)."""
+    shutil.rmtree(path, ignore_errors=True)
+
+
+class UidLease:
+    """One sandbox uid (root only), unique on the machine while this lease is held.
+
+    The lease is an exclusive ``flock`` on ``/run/mmqb-uids/<uid>.lock`` (a root-only folder):
+    the kernel drops it when the holding process dies, so a crashed grader frees its uid.
+    """
+
+    def __init__(self) -> None:
+        self.uid = 0
+        self._fd: int | None = None
+
+    def acquire(self) -> int:
+        """Take the first free uid of the range; ``RuntimeError`` if none is free."""
+        import pwd
+
+        os.makedirs(UID_LOCK_DIR, mode=0o700, exist_ok=True)
+        if os.stat(UID_LOCK_DIR).st_uid != 0 or os.stat(UID_LOCK_DIR).st_mode & 0o022:
+            raise RuntimeError(f"{UID_LOCK_DIR} must be owned by root and not writable by others")
+        for uid in range(SANDBOX_UID_BASE, SANDBOX_UID_BASE + SANDBOX_UID_COUNT):
+            try:
+                pwd.getpwuid(uid)
+                continue  # a real account: never run student code as it
+            except KeyError:
+                pass
+            fd = os.open(os.path.join(UID_LOCK_DIR, f"{uid}.lock"), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno in (errno.EAGAIN, errno.EACCES):
+                    continue
+                raise
+            self.uid, self._fd = uid, fd
+            return uid
+        raise RuntimeError(f"no free sandbox uid in {SANDBOX_UID_BASE}..{SANDBOX_UID_BASE + SANDBOX_UID_COUNT - 1}")
+
+    def release(self) -> None:
+        """Give the uid back."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd, self.uid = None, 0
