@@ -52,20 +52,36 @@ def _limits(timeout: float, memory: int):
     return Limits(wall_seconds=timeout, cpu_seconds=2 * timeout, memory_mib=memory)
 
 
+_NO_ISOLATION = click.option("--no-isolation", is_flag=True,
+                             help="Grade without a sandbox (UNSAFE: student code runs as you); every result says so.")
+
+
+def _refused(exc: Exception) -> None:
+    click.echo(f"mmqb: refusing to grade: {exc}", err=True)
+    raise SystemExit(2)
+
+
 @main.command()
 @click.argument("notebooks", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--timeout", type=float, default=120.0, show_default=True, help="Wall seconds per submission.")
 @click.option("--memory", type=int, default=2048, show_default=True, help="MiB per submission beyond TensorFlow.")
-def grade(notebooks: tuple[str, ...], fmt: str, timeout: float, memory: int) -> None:
-    """Grade filled release notebooks in a sandbox; print a table or Gradescope JSON."""
+@_NO_ISOLATION
+def grade(notebooks: tuple[str, ...], fmt: str, timeout: float, memory: int, no_isolation: bool) -> None:
+    """Grade filled release notebooks in a sandbox; print a table or Gradescope JSON.
+
+    Refuses (exit status 2) where student code cannot be isolated, unless --no-isolation.
+    """
     import json
 
-    from autograder.engine.grader import WarmWorker, format_table, grade_path
+    from autograder.engine.grader import EngineFault, IsolationUnavailable, WarmWorker, format_table, grade_path
 
-    worker = WarmWorker(0)
+    worker = WarmWorker(0, isolation="off" if no_isolation else "require")
     try:
+        worker.start()
         results = [grade_path(Path(nb), worker, _limits(timeout, memory)) for nb in notebooks]
+    except (IsolationUnavailable, EngineFault) as exc:
+        _refused(exc)
     finally:
         worker.close()
     if fmt == "json":
@@ -77,35 +93,53 @@ def grade(notebooks: tuple[str, ...], fmt: str, timeout: float, memory: int) -> 
 
 @main.command()
 @click.argument("assignments", nargs=-1, required=True)
-@click.option("--course", "course_dir", required=True, type=click.Path(file_okay=False, exists=True),
-              help="nbgrader course folder (holds submitted/ and, by default, gradebook.db).")
-@click.option("--workers", type=int, default=2, show_default=True, help="Warm workers in the local pool.")
-@click.option("--scheduler", default=None, help="dask.distributed scheduler address (instead of the local pool).")
-@click.option("--db", "db_url", default=None, help="Gradebook SQLAlchemy URL (default: the course's SQLite file).")
-@click.option("--timeout", type=float, default=120.0, show_default=True, help="Wall seconds per submission.")
-@click.option("--memory", type=int, default=2048, show_default=True, help="MiB per submission beyond TensorFlow.")
+@click.option("--course", "course_dir", default=".", show_default=True, type=click.Path(file_okay=False, exists=True),
+              help="nbgrader course folder; its nbgrader_config.py gives the defaults of every option below.")
+@click.option("--workers", type=int, default=None, help="Warm workers in the local pool [c.Mmqb.workers, 2].")
+@click.option("--scheduler", default=None, help="dask.distributed scheduler address [c.Mmqb.scheduler].")
+@click.option("--db", "db_url", default=None, help="Gradebook SQLAlchemy URL [c.CourseDirectory.db_url].")
+@click.option("--timeout", type=float, default=None, help="Wall seconds per submission [c.Mmqb.timeout, 120].")
+@click.option("--memory", type=int, default=None, help="MiB per submission beyond TensorFlow [c.Mmqb.memory_mib].")
 @click.option("--force", is_flag=True, help="Regrade submissions that were already graded.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None, help="Also export scores as CSV.")
 @click.option("--gradescope", "gradescope_dir", type=click.Path(file_okay=False), default=None,
               help="Also write a Gradescope results.json per submission under this folder.")
-def autograde(assignments: tuple[str, ...], course_dir: str, workers: int, scheduler: str | None,
-              db_url: str | None, timeout: float, memory: int, force: bool, csv_path: str | None,
-              gradescope_dir: str | None) -> None:
-    """Grade an nbgrader course's submissions into its gradebook, in sandboxes."""
+@_NO_ISOLATION
+def autograde(assignments: tuple[str, ...], course_dir: str, workers: int | None, scheduler: str | None,
+              db_url: str | None, timeout: float | None, memory: int | None, force: bool, csv_path: str | None,
+              gradescope_dir: str | None, no_isolation: bool) -> None:
+    """Grade an nbgrader course's submissions into its gradebook, in sandboxes.
+
+    Exits with status 1 when the engine could not grade some submissions (they are listed as
+    "not graded: <reason>", nothing of them is recorded, and the next run grades them).
+    """
     from autograder.engine.autograde import autograde as run_autograde
+    from autograder.engine.config import load_config, settings
+    from autograder.engine.grader import EngineFault, IsolationUnavailable
 
     try:
+        limits = settings(load_config(Path(course_dir))).limits(timeout, memory)
         summary = run_autograde(Path(course_dir), list(assignments), workers=workers, scheduler=scheduler,
-                                db_url=db_url, limits=_limits(timeout, memory), force=force,
+                                db_url=db_url, limits=limits, force=force,
+                                isolation="off" if no_isolation else "require",
                                 csv_path=Path(csv_path) if csv_path else None,
                                 gradescope_dir=Path(gradescope_dir) if gradescope_dir else None)
-    except ValueError as exc:
+    except (IsolationUnavailable, EngineFault) as exc:
+        _refused(exc)
+    except (ValueError, TypeError) as exc:
         raise click.ClickException(str(exc)) from None
     problems = [(t, r) for t, r in summary.graded if r.status != "ok"]
     click.echo(f"graded {len(summary.graded)}, skipped {len(summary.skipped)} already graded"
+               + (f", {len(summary.busy)} being graded by another run" if summary.busy else "")
                + (f", {len(problems)} with problems:" if problems else ""))
     for task, result in problems:
         click.echo(f"  {task.student}/{task.assignment}: {result.status}: {result.message}")
+    if summary.ungraded:
+        click.echo(f"{len(summary.ungraded)} submission(s) not graded (nothing recorded; run again to grade them):",
+                   err=True)
+        for task, result in summary.ungraded:
+            click.echo(f"  {task.student}/{task.assignment}: not graded: {result.message}", err=True)
+        raise SystemExit(1)
 
 
 @main.command()

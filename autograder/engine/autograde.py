@@ -1,17 +1,34 @@
-"""``mmqb autograde``: grade an nbgrader course's submissions into its own gradebook."""
+"""``mmqb autograde``: grade an nbgrader course's submissions into its own gradebook.
+
+Settings come from the course's ``nbgrader_config.py`` (``c.Mmqb.*`` and nbgrader's
+``CourseDirectory``); keyword arguments override them.
+
+Student faults are graded, engine faults are not: a result the engine could not produce
+(worker did not start, scratch not creatable, an isolation step failed: ``graded`` is False)
+is never written to the gradebook, ``autograded/`` or ``feedback/``; it is listed in
+:attr:`Summary.ungraded` and the next run grades it.
+
+Several runs on one course at once are safe: each submission is claimed (``fcntl.flock`` on a
+lock file under ``autograded/.mmqb-claims/``) before it is graded, a submission another run
+holds is skipped, and after taking a claim the run re-reads the gradebook so a submission that
+another run has just finished is not graded twice.
+"""
 
 from __future__ import annotations
 
-import csv
 import json
+import random
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
-from autograder.engine.course import Course, Task, find_tasks
+from autograder.engine.course import Claim, Course, Task, is_graded
 from autograder.engine.grader import Limits, SubmissionResult
+
+RETRIES = 8  # concurrent writers: SQLite "database is locked", a student created by two runs at once
 
 
 @dataclass
@@ -19,20 +36,48 @@ class Summary:
     """What one ``autograde`` run did."""
 
     graded: list[tuple[Task, SubmissionResult]] = field(default_factory=list)
-    skipped: list[Task] = field(default_factory=list)
+    skipped: list[Task] = field(default_factory=list)  # already graded for this very submission
+    ungraded: list[tuple[Task, SubmissionResult]] = field(default_factory=list)  # engine faults: no grade
+    busy: list[Task] = field(default_factory=list)  # being graded by another run at the same time
 
 
-def autograde(course_dir: Path, assignments: list[str], *, workers: int = 2, scheduler: str | None = None,
+def _type_check(name: str, value, kinds: tuple[type, ...], optional: bool = True) -> None:
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        expected = " or ".join(k.__name__ for k in kinds) + (" or None" if optional else "")
+        raise TypeError(f"{name} must be {expected}, got {type(value).__name__}")
+
+
+def autograde(course_dir: Path, assignments: list[str], *, isolation: str = "require",
+              workers: int | None = None, scheduler: str | None = None,
               db_url: str | None = None, limits: Limits | None = None, force: bool = False,
               csv_path: Path | None = None, gradescope_dir: Path | None = None,
               progress: bool = True) -> Summary:
-    """Grade every submission of ``assignments`` in ``course_dir``; record each as it finishes."""
+    """Grade every submission of ``assignments`` in ``course_dir``; record each as it finishes.
+
+    ``workers``, ``scheduler``, ``db_url`` and ``limits`` default to the course's
+    ``nbgrader_config.py`` (``c.Mmqb.workers``, ``c.Mmqb.scheduler``, ``c.CourseDirectory.db_url``,
+    ``c.Mmqb.timeout`` ...).
+    """
     from nbgrader.api import Gradebook
 
-    course = Course(course_dir, db_url)
+    from autograder.engine.config import settings
+
+    _type_check("course_dir", course_dir, (str, Path), optional=False)
+    if isinstance(assignments, str) or not isinstance(assignments, list | tuple):
+        raise TypeError(f"assignments must be a list of assignment names, got {type(assignments).__name__}")
+    _type_check("workers", workers, (int,))
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    course = Course(Path(course_dir), db_url)
+    options = settings(course.config)
+    workers = workers if workers is not None else options.workers
+    scheduler = scheduler if scheduler is not None else (options.scheduler or None)
+    limits = limits or options.limits()
+    assignments = list(assignments)
     course.check_assignments(assignments)
-    limits = limits or Limits()
-    tasks = find_tasks(course.root, assignments)
+    tasks = course.find_tasks(assignments)
     summary = Summary()
     with Gradebook(course.db_url) as gb:
         todo = []
@@ -41,21 +86,51 @@ def autograde(course_dir: Path, assignments: list[str], *, workers: int = 2, sch
                 summary.skipped.append(task)
             else:
                 todo.append(task)
-    pool = _make_pool(scheduler, workers)
+    pool = _make_pool(scheduler, workers, isolation)
     bar = tqdm(total=len(todo), desc="mmqb autograde", unit="nb", file=sys.stderr, disable=not progress)
+    chunk = max(4, 2 * workers)
+    held: dict[Task, Claim] = {}
     try:
         with Gradebook(course.db_url) as gb:
-            for task, result in pool.run(todo, limits):
-                course.write_outputs(task, result)
-                course.record(gb, task, result)
-                summary.graded.append((task, result))
-                bar.set_postfix_str(f"{task.student}/{task.assignment} {result.score:g}/{result.max_score:g}")
-                bar.update()
+            queue = list(todo)
+            while queue:
+                batch = []
+                while queue and len(batch) < chunk:
+                    task = queue.pop(0)
+                    claim = course.claim(task)
+                    if not claim.acquire():
+                        summary.busy.append(task)
+                        bar.update()
+                        continue
+                    gb.db.commit()  # end the read transaction: see what other runs committed
+                    gb.db.expire_all()
+                    if not force and course.finished(gb, task):
+                        claim.release()
+                        summary.skipped.append(task)
+                        bar.update()
+                        continue
+                    held[task] = claim
+                    batch.append(task)
+                for task, result in _results(pool, batch, limits):
+                    try:
+                        if is_graded(result):
+                            _store(course, gb, task, result)
+                            summary.graded.append((task, result))
+                            bar.set_postfix_str(f"{task.student}/{task.assignment} "
+                                                f"{result.score:g}/{result.max_score:g}")
+                        else:
+                            summary.ungraded.append((task, result))
+                            bar.set_postfix_str(f"{task.student}/{task.assignment} not graded")
+                    finally:
+                        held.pop(task).release()
+                    bar.update()
     finally:
+        for claim in held.values():
+            claim.release()
         bar.close()
         pool.close()
     if csv_path:
-        export_csv(course, assignments, csv_path)
+        export_csv(course, assignments, Path(csv_path))
     if gradescope_dir:
         for task, result in summary.graded:
             out = Path(gradescope_dir) / task.student / f"{task.assignment}.json"
@@ -64,27 +139,49 @@ def autograde(course_dir: Path, assignments: list[str], *, workers: int = 2, sch
     return summary
 
 
-def _make_pool(scheduler: str | None, workers: int):
+def _results(pool, batch: list[Task], limits: Limits):
+    """``pool.run(batch)``; when the pool itself fails (a worker cannot start), the rest are not graded."""
+    pending = list(batch)
+    try:
+        for task, result in pool.run(batch, limits):
+            pending.remove(task)
+            yield task, result
+    except Exception as exc:  # noqa: BLE001 - an engine failure, reported per submission
+        reason = f"{type(exc).__name__}: {exc}"
+        for task in pending:
+            result = SubmissionResult(str(task.path), task.assignment, "error", reason, 0.0, 0.0)
+            result.graded = False
+            yield task, result
+
+
+def _store(course: Course, gb, task: Task, result: SubmissionResult) -> None:
+    """``course.store`` with retries on the transient errors of concurrent writers."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    for attempt in range(RETRIES):
+        try:
+            course.store(gb, task, result)
+            return
+        except (OperationalError, IntegrityError):
+            if attempt == RETRIES - 1:
+                raise
+            time.sleep(0.1 * (attempt + 1) + random.random() * 0.2)
+            gb.db.expire_all()
+
+
+def _make_pool(scheduler: str | None, workers: int, isolation: str = "require"):
     if scheduler:
         from autograder.engine.pool import DaskPool
 
-        return DaskPool(scheduler)
+        return DaskPool(scheduler, isolation=isolation)
     from autograder.engine.pool import LocalPool
 
-    return LocalPool(workers)
+    return LocalPool(workers, isolation=isolation)
 
 
 def export_csv(course: Course, assignments: list[str], path: Path) -> None:
-    """One row per (assignment, student) from the gradebook: auto, manual and total scores."""
-    from nbgrader.api import Gradebook
+    """The course's one CSV export (:func:`autograder.report.write_csv`) for ``assignments``."""
+    from autograder.report import collect_rows, write_csv
 
-    with Gradebook(course.db_url) as gb, open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["assignment", "student", "autograded_score", "autograded_max", "score", "max_score",
-                         "needs_manual_grade"])
-        for assignment in assignments:
-            for sub in sorted(gb.assignment_submissions(assignment), key=lambda s: s.student_id):
-                grades = [g for nb in sub.notebooks for g in nb.grades]
-                auto = [g for g in grades if g.cell.cell_type == "code"]
-                writer.writerow([assignment, sub.student_id, sum(g.score for g in auto),
-                                 sum(g.max_score for g in auto), sub.score, sub.max_score, sub.needs_manual_grade])
+    rows, _ = collect_rows(course.root, course.db_url)
+    write_csv([r for r in rows if r.assignment in assignments], path)

@@ -1,27 +1,46 @@
-"""An nbgrader course on disk and its gradebook: find submissions, record results.
+"""An nbgrader course on disk and its gradebook: find submissions, record results, as nbgrader does.
 
-Results go into nbgrader's own gradebook through ``nbgrader.api.Gradebook`` (any SQLAlchemy
-URL), one transaction per submission, so a crash loses at most the submission in flight
-and nbgrader's unique keys make a regrade an update, never a duplicate. The autograded
-notebook (trusted cells restored from the release, so no hidden check code) and the
-feedback page are written atomically *before* the grades are committed; a submission
-counts as finished only when both exist for the same submission timestamp.
+Paths come from nbgrader's own ``CourseDirectory`` (the course's ``nbgrader_config.py``:
+``directory_structure``, ``submitted_directory``, ``autograded_directory``,
+``feedback_directory``, ``db_url``, ``groupshared``, ``ignore``). Results go into nbgrader's
+gradebook through ``nbgrader.api.Gradebook`` (any SQLAlchemy URL), one transaction per
+submission, recording what ``nbgrader autograde`` records: the submission timestamp, each
+graded cell's ``auto_score`` and ``needs_manual_grade`` (an unchanged written answer scores 0
+and needs no grader, as ``nbgrader.utils.determine_grade`` decides from the cell checksum),
+the "No response." comments, and the late-submission penalty through the configured
+``AssignLatePenalties.plugin_class``.
+
+``autograded/<student>/<assignment>/`` is laid out as nbgrader lays it out (the submission's
+other files such as ``timestamp.txt`` copied, files read-only ``444``, ``664`` when
+groupshared), and so is ``feedback/<student>/<assignment>/`` (``<notebook>.html`` from a Jinja2
+template, ``timestamp.txt`` and ``submission_secret.txt``, mode ``644``), so nbgrader's
+``generate_feedback`` / ``release_feedback`` / ``fetch_feedback`` work unchanged. Neither holds
+hidden check code: the autograded notebook's trusted cells come from the release.
+
+Outputs are written atomically *before* the grades are committed; a submission counts as
+finished only when both exist for the same submission timestamp.
 """
 
 from __future__ import annotations
 
-import html
+import fcntl
 import json
 import os
+import re
+import shutil
 import tempfile
 import warnings
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import nbformat
 
 from autograder.engine.grader import SubmissionResult
 from autograder.engine.submission import release_notebook
+
+RESULT_SUFFIX = ".mmqb.json"
+CLAIMS = ".mmqb-claims"
 
 
 @dataclass(frozen=True)
@@ -34,20 +53,17 @@ class Task:
     timestamp: str | None
 
 
-def find_tasks(course: Path, assignments: list[str]) -> list[Task]:
-    """Every ``submitted/<student>/<assignment>/<assignment>.ipynb`` of the given assignments."""
-    tasks = []
-    for assignment in assignments:
-        for folder in sorted((course / "submitted").glob(f"*/{assignment}")):
-            student = folder.parent.name
-            stamp_file = folder / "timestamp.txt"
-            timestamp = stamp_file.read_text().strip() if stamp_file.exists() else None
-            notebooks = sorted(folder.glob("*.ipynb"))
-            path = folder / f"{assignment}.ipynb"
-            if not path.exists() and notebooks:
-                path = notebooks[0]
-            tasks.append(Task(assignment, student, path, timestamp))
-    return tasks
+def is_graded(result: SubmissionResult) -> bool:
+    """False when the engine or the machine failed on ``result`` (it must not become a grade).
+
+    The engine sets ``result.graded``; a result without the field is an engine fault when its
+    status is ``error`` although checks were attempted (a dead worker), while an ``error``
+    with no checks is a notebook that cannot be read (the student's fault, graded 0).
+    """
+    graded = getattr(result, "graded", None)
+    if graded is None:
+        return result.status != "error" or not result.tests
+    return bool(graded)
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -56,6 +72,14 @@ def _atomic_write(path: Path, text: str) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
     os.replace(tmp, path)
+
+
+def _copy(src: Path, dst: Path) -> None:
+    """Copy ``src`` over ``dst`` even when ``dst`` is read-only (as nbgrader removes it first)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists() or dst.is_symlink():
+        dst.unlink()
+    shutil.copy(src, dst)
 
 
 def _grade_cells(release: nbformat.NotebookNode) -> list[tuple[str, str, str]]:
@@ -69,12 +93,119 @@ def _grade_cells(release: nbformat.NotebookNode) -> list[tuple[str, str, str]]:
     return cells
 
 
-class Course:
-    """Paths and gradebook of one nbgrader course folder."""
+@cache
+def _templates():
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    def __init__(self, root: Path, db_url: str | None = None) -> None:
-        self.root = Path(root).resolve()
-        self.db_url = db_url or f"sqlite:///{self.root / 'gradebook.db'}"
+    folder = Path(__file__).resolve().parent.parent / "templates"
+    return Environment(loader=FileSystemLoader(folder), autoescape=select_autoescape(["html", "j2"]),
+                       trim_blocks=True, lstrip_blocks=True)
+
+
+def render(template: str, **context) -> str:
+    """Render one of ``autograder/templates`` (autoescaped HTML)."""
+    return _templates().get_template(template).render(**context)
+
+
+class Claim:
+    """An exclusive claim on one submission across processes (``fcntl.flock`` on a lock file).
+
+    Two ``mmqb autograde`` runs on one course never grade the same submission at once: each
+    takes the claim before grading and skips a submission another run holds. The kernel drops
+    the lock when its holder dies, so a killed run blocks nothing.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd: int | None = None
+
+    def acquire(self) -> bool:
+        """Take the claim without waiting; False when another process holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self.fd = fd
+        return True
+
+    def release(self) -> None:
+        """Give the claim back."""
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+
+class Course:
+    """Paths and gradebook of one nbgrader course folder, configured by its ``nbgrader_config.py``."""
+
+    def __init__(self, root: Path, db_url: str | None = None, config=None) -> None:
+        from autograder.engine.config import course_directory, load_config
+
+        self.config = config if config is not None else load_config(Path(root))
+        self.coursedir = course_directory(self.config)
+        self.root = Path(self.coursedir.root).resolve()
+        self.db_url = db_url or self.coursedir.db_url
+
+    # ------------------------------------------------------------------ paths
+
+    def folder(self, step: str, student: str, assignment: str) -> Path:
+        """``CourseDirectory.format_path`` for one step (``submitted``, ``autograded`` ...)."""
+        return Path(self.coursedir.format_path(step, student, assignment))
+
+    def find_tasks(self, assignments: list[str]) -> list[Task]:
+        """Every submitted notebook of ``assignments``, where ``directory_structure`` puts them."""
+        tasks = []
+        step = self.coursedir.submitted_directory
+        for assignment in assignments:
+            pattern = re.compile(self.coursedir.format_path(step, "(?P<student_id>[^/]+)", re.escape(assignment),
+                                                            escape=True) + "$")
+            for folder in sorted(Path(self.root).glob(self.folder(step, "*", assignment).relative_to(self.root)
+                                                      .as_posix())):
+                match = pattern.match(str(folder))
+                if not match or not folder.is_dir():
+                    continue
+                student = match.group("student_id")
+                if self.coursedir.student_id not in ("*", student):
+                    continue
+                stamp_file = folder / "timestamp.txt"
+                timestamp = stamp_file.read_text().strip() if stamp_file.exists() else None
+                path = folder / f"{assignment}.ipynb"
+                notebooks = sorted(folder.glob("*.ipynb"))
+                if not path.exists() and notebooks:
+                    path = notebooks[0]
+                tasks.append(Task(assignment, student, path, timestamp or None))
+        return tasks
+
+    def autograded_dir(self, task: Task) -> Path:
+        """``autograded/<student>/<assignment>`` (nbgrader's layout)."""
+        return self.folder(self.coursedir.autograded_directory, task.student, task.assignment)
+
+    def feedback_dir(self, task: Task) -> Path:
+        """``feedback/<student>/<assignment>`` (nbgrader's layout)."""
+        return self.folder(self.coursedir.feedback_directory, task.student, task.assignment)
+
+    def autograded_path(self, task: Task) -> Path:
+        """Where the autograded notebook of ``task`` goes."""
+        return self.autograded_dir(task) / f"{task.assignment}.ipynb"
+
+    def result_path(self, task: Task) -> Path:
+        """Where the full result (every check's verdict and message, no check code) goes."""
+        return self.autograded_dir(task) / f"{task.assignment}{RESULT_SUFFIX}"
+
+    def feedback_path(self, task: Task) -> Path:
+        """Where the feedback page of ``task`` goes."""
+        return self.feedback_dir(task) / f"{task.assignment}.html"
+
+    def claim(self, task: Task) -> Claim:
+        """The cross-process claim of ``task`` (a lock file under the course's autograded folder)."""
+        base = Path(self.root) / self.coursedir.autograded_directory / CLAIMS / task.assignment
+        return Claim(base / f"{task.student}.lock")
+
+    # ------------------------------------------------------------------ gradebook
 
     def cell_scores(self, assignments: list[str]) -> dict[tuple[str, str, str], float]:
         """``(assignment, student, grade cell) -> score`` of every autograded cell in the gradebook."""
@@ -89,18 +220,6 @@ class Course:
                             if grade.cell.cell_type == "code":
                                 scores[(assignment, sub.student_id, grade.name)] = grade.score
         return scores
-
-    def autograded_path(self, task: Task) -> Path:
-        """Where the autograded notebook of ``task`` goes."""
-        return self.root / "autograded" / task.student / task.assignment / f"{task.assignment}.ipynb"
-
-    def result_path(self, task: Task) -> Path:
-        """Where the full result (every check's verdict and message, no check code) goes."""
-        return self.autograded_path(task).with_suffix(".mmqb.json")
-
-    def feedback_path(self, task: Task) -> Path:
-        """Where the feedback page of ``task`` goes."""
-        return self.root / "feedback" / task.student / task.assignment / f"{task.assignment}.html"
 
     def check_assignments(self, assignments: list[str]) -> None:
         """Every assignment must exist in the gradebook (``nbgrader generate_assignment``)."""
@@ -133,38 +252,175 @@ class Course:
             return False
         return all(g.auto_score is not None for g in notebook.grades if g.cell.cell_type == "code")
 
-    def write_outputs(self, task: Task, result: SubmissionResult) -> None:
-        """Autograded notebook and feedback page; neither holds hidden check code."""
-        release = release_notebook(task.assignment, self.root / "release")
-        _atomic_write(self.autograded_path(task), nbformat.writes(autograded_notebook(task, result, release)))
-        _atomic_write(self.feedback_path(task), feedback_html(task, result))
-        record = dict(result.to_dict(), assignment=task.assignment, student=task.student, timestamp=task.timestamp)
-        _atomic_write(self.result_path(task), json.dumps(record, indent=1, ensure_ascii=False))
+    # ------------------------------------------------------------------ outputs
 
-    def record(self, gb, task: Task, result: SubmissionResult) -> None:
-        """Store the grades of ``task`` in the gradebook in one transaction."""
+    def _modes(self) -> tuple[int, int]:
+        """nbgrader's file modes: autograded (``Autograde.permissions``), feedback (``GenerateFeedback``)."""
+        auto = self.config.Autograde.get("permissions", 664 if self.coursedir.groupshared else 444)
+        feedback = self.config.GenerateFeedback.get("permissions", 664 if self.coursedir.groupshared else 644)
+        return int(str(auto), 8), int(str(feedback), 8)
+
+    def _other_files(self, folder: Path) -> list[Path]:
+        from nbgrader.utils import find_all_files
+
+        if not folder.is_dir():
+            return []
+        return [Path(f) for f in find_all_files(str(folder), self.coursedir.ignore + ["*.ipynb", f"*{RESULT_SUFFIX}"])]
+
+    def write_outputs(self, task: Task, result: SubmissionResult, late_penalty: float | None = None) -> None:
+        """Autograded folder and feedback folder, as nbgrader writes them; neither holds hidden check code."""
+        release = release_notebook(task.assignment, self.root / "release")
+        auto_dir, feedback_dir = self.autograded_dir(task), self.feedback_dir(task)
+        auto_mode, feedback_mode = self._modes()
+        # nbgrader autograde: the submission's other files, then the source folder's non-notebook files
+        submitted = Path(task.path).parent
+        source = self.folder(self.coursedir.source_directory, ".", task.assignment)
+        for base in (submitted, source):
+            for src in self._other_files(base):
+                _copy(src, auto_dir / src.relative_to(base))
+        record = dict(result.to_dict(), assignment=task.assignment, student=task.student, timestamp=task.timestamp,
+                      late_penalty=late_penalty)
+        _atomic_write(self.result_path(task), json.dumps(record, indent=1, ensure_ascii=False))
+        _atomic_write(self.autograded_path(task), nbformat.writes(autograded_notebook(task, result, release)))
+        _set_modes(auto_dir, auto_mode)
+        # nbgrader generate_feedback: the autograded folder's other files, then the page
+        for src in self._other_files(auto_dir):
+            _copy(src, feedback_dir / src.relative_to(auto_dir))
+        _atomic_write(self.feedback_path(task), feedback_html(task, result, late_penalty))
+        _set_modes(feedback_dir, feedback_mode)
+        if self.coursedir.groupshared:
+            for folder in (auto_dir, feedback_dir):
+                try:
+                    folder.chmod((folder.stat().st_mode | 0o2770) & 0o2777)
+                except PermissionError:
+                    pass
+
+    def late_penalty(self, gb, task: Task, score: float) -> float | None:
+        """The penalty nbgrader's configured ``LateSubmissionPlugin`` gives ``task`` (None: on time)."""
+        from nbgrader.api import MissingEntry
+
+        try:
+            submission = gb.find_submission(task.assignment, task.student)
+        except MissingEntry:
+            return None
+        seconds = submission.total_seconds_late
+        if not seconds or seconds <= 0:
+            return None
+        from nbgrader.preprocessors import AssignLatePenalties
+
+        assign = AssignLatePenalties(config=self.config)
+        assign.init_plugin()
+        penalty = assign.plugin_inst.late_submission_penalty(task.student, score, seconds)
+        if penalty is None:
+            return None
+        return float(min(max(penalty, 0.0), score))  # AssignLatePenalties._check_late_penalty
+
+    def store(self, gb, task: Task, result: SubmissionResult) -> float | None:
+        """Grades, autograded folder and feedback of ``task``: outputs written before the one commit."""
+        return self.record(gb, task, result, before_commit=lambda penalty: self.write_outputs(task, result, penalty))
+
+    def record(self, gb, task: Task, result: SubmissionResult, before_commit=None) -> float | None:
+        """Store the grades of ``task`` in the gradebook in one transaction; return the late penalty.
+
+        ``before_commit(penalty)`` runs inside the transaction, after the late penalty is known;
+        when it raises, nothing is committed.
+        """
         with warnings.catch_warnings():
             # nbgrader's ORM relationships emit "not in session" SAWarnings when a submission
             # is created through its API; the rows are stored correctly (tests read them back).
             warnings.filterwarnings("ignore", message=".*not in session.*")
-            self._record(gb, task, result)
+            try:
+                return self._record(gb, task, result, before_commit)
+            except Exception:
+                gb.db.rollback()
+                raise
 
-    def _record(self, gb, task: Task, result: SubmissionResult) -> None:
+    def _record(self, gb, task: Task, result: SubmissionResult, before_commit) -> float | None:
+        from nbgrader.utils import parse_utc
+
         release = release_notebook(task.assignment, self.root / "release")
         gb.update_or_create_student(task.student)
         if task.timestamp:
-            gb.update_or_create_submission(task.assignment, task.student, timestamp=task.timestamp)
+            gb.update_or_create_submission(task.assignment, task.student, timestamp=parse_utc(task.timestamp))
         else:
             gb.update_or_create_submission(task.assignment, task.student)
+        submitted = _submitted_cells(task.path)
         for grade_id, cell_type, group in _grade_cells(release):
             grade = gb.find_grade(grade_id, task.assignment, task.assignment, task.student)
             if cell_type == "code":
                 grade.auto_score = float(result.group_scores.get(group, 0.0))
-                grade.needs_manual_grade = grade.manual_score is not None
             else:
-                grade.auto_score = None
-                grade.needs_manual_grade = True
+                if grade_id not in submitted:
+                    continue  # nbgrader leaves a deleted answer cell's grade alone
+                grade.auto_score = _answer_score(gb, task, grade_id, submitted[grade_id])
+            # nbgrader's SaveAutoGrades: a previous manual grade or no auto score needs review
+            grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+        for cell in release.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("solution") and meta.get("grade_id") in submitted:
+                comment = gb.find_comment(meta["grade_id"], task.assignment, task.assignment, task.student)
+                unchanged = _unchanged(gb, task, meta["grade_id"], submitted[meta["grade_id"]])
+                comment.auto_comment = "No response." if unchanged else None
+        gb.db.flush()
+        notebook = gb.find_submission_notebook(task.assignment, task.assignment, task.student)
+        gb.db.expire(notebook)
+        penalty = self.late_penalty(gb, task, float(notebook.score or 0.0))
+        notebook.late_submission_penalty = penalty
+        if before_commit is not None:
+            before_commit(penalty)
         gb.db.commit()
+        return penalty
+
+
+def _set_modes(folder: Path, mode: int) -> None:
+    for dirname, _, files in os.walk(folder):
+        for name in files:
+            os.chmod(os.path.join(dirname, name), mode)
+
+
+def _submitted_cells(path: Path) -> dict[str, nbformat.NotebookNode]:
+    """``grade_id -> cell`` of the submitted notebook (empty when it cannot be read)."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 - an unreadable submission has no cells
+        return {}
+    cells = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        if grade_id and grade_id not in cells:
+            cells[grade_id] = cell
+    return cells
+
+
+def _unchanged(gb, task: Task, grade_id: str, cell: nbformat.NotebookNode) -> bool:
+    """nbgrader's test for "no response": the cell, with the gradebook's metadata, has the source checksum.
+
+    ``OverwriteCells`` restores the cell type, lock and points from the gradebook, then
+    ``compute_checksum`` of the student's cell is compared with the stored one.
+    """
+    from nbgrader.api import MissingEntry
+    from nbgrader.utils import compute_checksum
+
+    try:
+        source = gb.find_source_cell(grade_id, task.assignment, task.assignment)
+    except MissingEntry:
+        return False
+    meta = {"grade_id": grade_id, "solution": True, "locked": source.locked, "grade": False}
+    try:
+        graded = gb.find_graded_cell(grade_id, task.assignment, task.assignment)
+        meta.update(grade=True, points=float(graded.max_score))
+    except MissingEntry:
+        pass
+    source_text = cell.get("source", "")
+    probe = nbformat.from_dict({"cell_type": source.cell_type, "metadata": {"nbgrader": meta},
+                                "source": "".join(source_text) if isinstance(source_text, list) else str(source_text)})
+    return source.checksum is not None and compute_checksum(probe) == source.checksum
+
+
+def _answer_score(gb, task: Task, grade_id: str, cell: nbformat.NotebookNode) -> float | None:
+    """``nbgrader.utils.determine_grade`` of a written answer: 0 when unchanged, else None (a human grades it)."""
+    return 0.0 if _unchanged(gb, task, grade_id, cell) else None
 
 
 def autograded_notebook(task: Task, result: SubmissionResult,
@@ -181,6 +437,7 @@ def autograded_notebook(task: Task, result: SubmissionResult,
         own = student_cells.get(cell.get("id"))
         if meta.get("solution") and own is not None:
             cell = nbformat.from_dict(json.loads(json.dumps(own)))
+            cell.metadata["nbgrader"] = json.loads(json.dumps(meta))  # trusted metadata, as OverwriteCells
         else:
             cell = nbformat.from_dict(json.loads(json.dumps(cell)))
         if cell.cell_type == "code":
@@ -201,25 +458,16 @@ def autograded_notebook(task: Task, result: SubmissionResult,
 def _check_line(test) -> str:
     mark = "PASS" if test.passed else "FAIL"
     hidden = " (hidden)" if test.hidden else ""
-    return f"[{mark}] {test.name}{hidden}" + (f": {test.message}" if test.message else "")
+    return (f"[{mark}] {test.name}{hidden} {test.score:.3g}/{test.max_score:.3g}"
+            + (f": {test.message}" if test.message else ""))
 
 
-def feedback_html(task: Task, result: SubmissionResult) -> str:
-    """A small self-contained feedback page: score, status, each check's verdict."""
-    rows = "\n".join(
-        f"<tr class={'pass' if t.passed else 'fail'}><td>{html.escape(t.name)}{' (hidden)' if t.hidden else ''}"
-        f"</td><td>{'passed' if t.passed else 'failed'}</td><td>{t.score:.3g}/{t.max_score:.3g}</td>"
-        f"<td>{html.escape(t.message)}</td></tr>"
-        for t in result.tests)
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in result.notes)
-    status = "" if result.status == "ok" else f"<p class=fail>{html.escape(result.status)}: " \
-        f"{html.escape(result.message)}</p>"
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(task.assignment)} feedback</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}td{{padding:.2em .6em;vertical-align:top}}
-.pass td:nth-child(2){{color:#070}}.fail td:nth-child(2),p.fail{{color:#a00}}</style></head><body>
-<h1>{html.escape(task.assignment)} — {html.escape(task.student)}</h1>
-<p>Autograded score: <b>{result.score:g} / {result.max_score:g}</b> (a group of checks scores its points only
-when all its checks pass; written answers are graded by hand).</p>{status}
-<table><tr><th>check</th><th>result</th><th>points</th><th>message</th></tr>
-{rows}</table><ul>{notes}</ul></body></html>
-"""
+def feedback_html(task: Task, result: SubmissionResult, late_penalty: float | None = None) -> str:
+    """The feedback page (``templates/feedback.html.j2``): score, status, each check's verdict and points."""
+    return render("feedback.html.j2", assignment=task.assignment, student=task.student, timestamp=task.timestamp,
+                  result=result, late_penalty=late_penalty)
+
+
+def find_tasks(course: Path, assignments: list[str]) -> list[Task]:
+    """Every submission of ``assignments`` in the course folder ``course``."""
+    return Course(course).find_tasks(assignments)
