@@ -72,10 +72,12 @@ class Progress:
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path)
 
-    def record_attempt(self, slug: str, score: float, max_score: float, status: str) -> None:
-        """Store one graded attempt."""
+    def record_attempt(self, slug: str, score: float, max_score: float, status: str,
+                       at: float | None = None) -> None:
+        """Store one graded attempt (at ``at`` seconds since the epoch, default now)."""
+        checked_at = time.time() if at is None else at
         with closing(self._connect()) as db, db:
-            db.execute("INSERT INTO attempts VALUES (?, ?, ?, ?, ?)", (slug, score, max_score, status, time.time()))
+            db.execute("INSERT INTO attempts VALUES (?, ?, ?, ?, ?)", (slug, score, max_score, status, checked_at))
 
     def record_answer(self, slug: str, answer: str) -> None:
         """Store an interview answer."""
@@ -152,15 +154,24 @@ def check_notebook(path: Path, workspace: Path, timeout: float = 120.0) -> tuple
     """Grade ``path`` in the sandbox, record the attempt, return the result and the feedback."""
     from autograder.engine.grader import Limits, WarmWorker, grade_path
 
-    worker = WarmWorker(0)
+    # Learners grade their own code: isolate fully where the machine allows it, else say so.
+    worker = WarmWorker(0, isolation="available")
     try:
         result = grade_path(path, worker, Limits(wall_seconds=timeout, cpu_seconds=2 * timeout))
     finally:
         worker.close()
+    if not result.graded:
+        return result, f"not graded: {result.message}"
     progress = Progress(workspace)
     topic = get_topic(result.slug)
     progress.record_attempt(topic.slug, result.score, result.max_score, result.status)
-    return result, format_check(result, topic, progress)
+    from autograder.review import next_review_line  # the attempt is also the exercise's review rating
+
+    text = format_check(result, topic, progress) + "\n" + next_review_line(workspace, topic.slug)
+    if result.unsafe:
+        text += ("\nnote: this machine allows no sandbox (no user namespaces), so your code ran with only "
+                 "time and memory limits")
+    return result, text
 
 
 def interview_question(topic: Topic) -> str:

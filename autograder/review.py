@@ -27,6 +27,7 @@ learning step is due when its step is over, or up to 20 minutes before (Anki's l
 from __future__ import annotations
 
 import os
+import re
 import select
 import shutil
 import sqlite3
@@ -335,11 +336,20 @@ def _is_wide(ch: str) -> bool:
     return unicodedata.east_asian_width(ch) in ("W", "F")
 
 
+_OPENING = "（「『“‘《【"
+_CLOSING = "，。；：、！？）」』”’》】…"
+
+
 def _tokens(line: str) -> list[str]:
-    """Words, single spaces and single wide characters (a line may break between two CJK characters)."""
+    """Words, single spaces and single wide characters (a line may break between two CJK characters).
+
+    Chinese punctuation stays with its neighbour: no line starts with ， or ” and none ends with “.
+    """
     tokens: list[str] = []
     for ch in line:
-        if ch == " " or _is_wide(ch) or not tokens or tokens[-1] == " " or _is_wide(tokens[-1][-1]):
+        if tokens and tokens[-1] != " " and (ch in _CLOSING or tokens[-1][-1] in _OPENING):
+            tokens[-1] += ch
+        elif ch == " " or _is_wide(ch) or not tokens or tokens[-1] == " " or _is_wide(tokens[-1][-1]):
             tokens.append(ch)
         else:
             tokens[-1] += ch
@@ -372,10 +382,32 @@ def wrap(text: str, columns: int) -> list[str]:
     return out
 
 
+_STARTS_LINE = re.compile(r"^\s*(#|[-*] |\d+\. |\$\$|\|)")
+
+
+def _join(left: str, right: str) -> str:
+    """Join a hard-wrapped line to the next: a space, except between two wide (CJK) characters."""
+    if left and right and (left[-1] in _CLOSING or _is_wide(left[-1]) and _is_wide(right[0])):
+        return left + right
+    return f"{left} {right}"
+
+
+def reflow(text: str) -> str:
+    """Undo the hard wrapping of Markdown paragraphs and list items, so the terminal width decides."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        previous = lines[-1].strip() if lines else ""
+        if previous and line.strip() and not _STARTS_LINE.match(line) and not previous.startswith(("$$", "#", "|")):
+            lines[-1] = _join(lines[-1].rstrip(), line.strip())
+        else:
+            lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
 def plain(markdown: str) -> str:
-    """Markdown made readable in a terminal: no bold markers, headings as plain labels."""
+    """Markdown made readable in a terminal: reflowed, no bold markers, headings as plain labels."""
     lines = []
-    for line in markdown.replace("**", "").splitlines():
+    for line in reflow(markdown.replace("**", "")).splitlines():
         if line.startswith("#"):
             line = line.lstrip("#").strip()
         lines.append(line)
@@ -387,7 +419,7 @@ def first_paragraphs(section: str) -> str:
     parts = []
     for block in section.split("### ")[1:]:
         label, _, body = block.partition("\n")
-        paragraph = body.strip().split("\n\n")[0]
+        paragraph = reflow(body.strip()).split("\n\n")[0]
         parts.append(f"{label.strip()}: {paragraph}")
     return "\n\n".join(parts)
 
@@ -397,7 +429,7 @@ def relative(moment: datetime, now: datetime) -> str:
     seconds = (moment - now).total_seconds()
     if seconds < 3600:
         return f"<{max(1, round(seconds / 60))}m"
-    if seconds < 86400:
+    if seconds < 20 * 3600:
         return f"{round(seconds / 3600)}h"
     days = seconds / 86400
     if days < 30:
@@ -498,9 +530,11 @@ class Terminal:
         try:
             tty.setcbreak(fd)
             ch = os.read(fd, 1)
-            if ch == b"\x1b":
-                ready, _, _ = select.select([fd], [], [], 0.05)
-                return _ARROWS.get(os.read(fd, 8)[:2], "esc") if ready else "esc"
+            if ch == b"\x1b":  # an arrow is ESC [ C (or ESC O C): read exactly those bytes
+                sequence = b""
+                while len(sequence) < 2 and select.select([fd], [], [], 0.05)[0]:
+                    sequence += os.read(fd, 1)
+                return _ARROWS.get(sequence, "esc")
             if ch in (b"\r", b"\n"):
                 return "enter"
             if ch == b"\x04":
@@ -647,7 +681,8 @@ def _exercise(term: Terminal, schedule: Schedule, item: Item, workspace: Path, c
         elif key == "c":
             term.write("checking in the sandbox (TensorFlow starts: a few seconds) ...")
             result, text = check(notebook, workspace)
-            term.write(text)
+            for line in wrap(text, term.columns):
+                term.write(line)
             rating = exercise_rating(result.score, result.max_score)
             return int(rating)
 
@@ -694,7 +729,8 @@ def run_session(schedule: Schedule, workspace: Path, term: Terminal | None = Non
     except KeyboardInterrupt:
         summary.interrupted = True
     term.write("")
-    term.write(session_report(schedule, summary))
+    for line in wrap(session_report(schedule, summary), term.columns):
+        term.write(line)
     return summary
 
 
