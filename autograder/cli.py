@@ -143,6 +143,23 @@ def autograde(assignments: tuple[str, ...], course_dir: str, workers: int | None
 
 
 @main.command()
+@click.argument("topics", nargs=-1, required=True)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default="autograder.zip", show_default=True,
+              help="The archive to write (upload it as the assignment's autograder on Gradescope).")
+@click.option("--timeout", type=float, default=120.0, show_default=True, help="Wall seconds per notebook.")
+@click.option("--memory", type=int, default=2048, show_default=True, help="MiB per notebook beyond TensorFlow.")
+def gradescope(topics: tuple[str, ...], out_path: str, timeout: float, memory: int) -> None:
+    """Build a Gradescope autograder archive (setup.sh, run_autograder) grading TOPICS with the engine."""
+    from autograder.gradescope import build_archive
+
+    try:
+        out = build_archive(list(topics), Path(out_path), _limits(timeout, memory))
+    except (ValueError, TypeError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Gradescope autograder for {', '.join(topics)}: {out}")
+
+
+@main.command()
 @click.option("--students", type=int, default=20, show_default=True)
 @click.option("--topics", "topic_list", default="", help="Comma-separated slugs (default: all).")
 @click.option("--workers", type=int, default=2, show_default=True)
