@@ -143,40 +143,73 @@ def _(got):
 
 
 # -------------------------------------------------------------------------- behavior
+def _bad_input_expectations():
+    """Each bad input of the exercise's table and the one exception it must raise."""
+    return {
+        "3 task losses with 2 log-variances": "ValueError",
+        "3 task losses with 1 log-variance": "ValueError",
+        "no tasks": "ValueError",
+        "2-D inputs": "ValueError",
+        "a scalar log_vars for two tasks": "ValueError",
+        "strings as task losses": "TypeError",
+        "log_vars=None": "TypeError",
+    }
+
+
+def _mismatch_cases():
+    """The cases of _bad_input_expectations() that mismatched_tasks_are_an_error tries."""
+    return (
+        "3 task losses with 2 log-variances",
+        "3 task losses with 1 log-variance",
+    )
+
+
 @suite.check("behavior")
 def mismatched_tasks_are_an_error(ns):
     """3 task losses with 2 log-variances, or with 1, raise ValueError (no silent broadcasting)"""
     loss_fn = need(ns, "uncertainty_weighted_loss")
-    return {"two": raised(loss_fn, [1.0, 2.0, 3.0], [0.0, 0.0]),
-            "one": raised(loss_fn, [1.0, 2.0, 3.0], [0.0])}
+    return {
+        "3 task losses with 2 log-variances": raised(loss_fn, [1.0, 2.0, 3.0], [0.0, 0.0]),
+        "3 task losses with 1 log-variance": raised(loss_fn, [1.0, 2.0, 3.0], [0.0]),
+    }
 
 
 @mismatched_tasks_are_an_error.verdict
 def _(got):
-    expect_raises(got["two"], "ValueError", "3 task losses with 2 log-variances")
-    expect_raises(got["one"], "ValueError", "3 task losses with 1 log-variance")
+    expected = _bad_input_expectations()
+    for label in _mismatch_cases():
+        expect_raises(got[label], expected[label], label)
+
+
+def _other_bad_cases():
+    """The cases of _bad_input_expectations() that bad_input_is_an_error tries."""
+    return (
+        "no tasks",
+        "2-D inputs",
+        "a scalar log_vars for two tasks",
+        "strings as task losses",
+        "log_vars=None",
+    )
 
 
 @suite.check("behavior", hidden=True)
 def bad_input_is_an_error(ns):
-    """no tasks, a 2-D or scalar input, text and None raise clear errors"""
+    """no tasks, a 2-D or scalar input raise ValueError; text and None raise TypeError"""
     loss_fn = need(ns, "uncertainty_weighted_loss")
     return {
-        "empty": raised(loss_fn, [], []),
-        "matrix": raised(loss_fn, np.ones((2, 2)), np.zeros((2, 2))),
-        "scalar_log_var": raised(loss_fn, [1.0, 2.0], 0.0),
-        "text": raised(loss_fn, ["a", "b"], [0.0, 0.0]),
-        "none": raised(loss_fn, [1.0], None),
+        "no tasks": raised(loss_fn, [], []),
+        "2-D inputs": raised(loss_fn, np.ones((2, 2)), np.zeros((2, 2))),
+        "a scalar log_vars for two tasks": raised(loss_fn, [1.0, 2.0], 0.0),
+        "strings as task losses": raised(loss_fn, ["a", "b"], [0.0, 0.0]),
+        "log_vars=None": raised(loss_fn, [1.0], None),
     }
 
 
 @bad_input_is_an_error.verdict
 def _(got):
-    expect_raises(got["empty"], "ValueError", "no tasks")
-    expect_raises(got["matrix"], "ValueError", "2-D inputs")
-    expect_raises(got["scalar_log_var"], "ValueError", "a scalar log_vars for two tasks")
-    expect_raises(got["text"], "TypeError", "strings as task losses")
-    expect_raises(got["none"], "TypeError", "log_vars=None")
+    expected = _bad_input_expectations()
+    for label in _other_bad_cases():
+        expect_raises(got[label], expected[label], label)
 
 
 @suite.check("behavior", hidden=True)
