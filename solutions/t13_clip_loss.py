@@ -37,8 +37,10 @@ def _as_temperature(temperature):
         if array.dtype.kind not in "iuf":
             raise TypeError(f"temperature must be a positive number, got {type(temperature).__name__}")
         temp = tf.constant(array, dtype=tf.float64)
-    if not (temp.dtype.is_floating or temp.dtype.is_integer) or temp.shape.rank != 0:
-        raise TypeError(f"temperature must be a positive number, got {temp.dtype.name} of shape {tuple(temp.shape)}")
+    if not (temp.dtype.is_floating or temp.dtype.is_integer):
+        raise TypeError(f"temperature must be a positive number, got dtype {temp.dtype.name}")
+    if temp.shape.rank != 0:
+        raise ValueError(f"temperature must be a scalar, got shape {tuple(temp.shape)}")
     value = float(temp.numpy())
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"temperature must be a positive finite number, got {value}")
