@@ -45,6 +45,15 @@ def scaled_dot_product_attention(query, key, value, mask=None):
         raise ValueError(f"query and key must share the last dimension D, got {q.shape[-1]} and {k.shape[-1]}")
     if k.shape[-2] != v.shape[-2]:
         raise ValueError(f"key and value must have the same length Lk, got {k.shape[-2]} and {v.shape[-2]}")
+    # Checked here so that TensorFlow never raises its own InvalidArgumentError.
+    try:
+        batch = np.broadcast_shapes(tuple(q.shape[:-2]), tuple(k.shape[:-2]), tuple(v.shape[:-2]))
+    except ValueError:
+        raise ValueError(
+            f"the leading (batch) dimensions of query, key and value must broadcast, got "
+            f"{tuple(q.shape[:-2])}, {tuple(k.shape[:-2])} and {tuple(v.shape[:-2])}"
+        ) from None
+    weights_shape = (*batch, q.shape[-2], k.shape[-2])
 
     logits = tf.matmul(q, k, transpose_b=True) / tf.sqrt(tf.cast(tf.shape(q)[-1], q.dtype))
     if mask is None:
@@ -53,6 +62,12 @@ def scaled_dot_product_attention(query, key, value, mask=None):
         m = np.asarray(mask)
         if m.dtype != np.bool_:
             raise TypeError(f"mask must be boolean (True = may attend), got dtype {m.dtype}")
+        try:
+            fits = np.broadcast_shapes(m.shape, weights_shape) == weights_shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"mask must broadcast to (..., Lq, Lk) = {weights_shape}, got shape {m.shape}")
         m = tf.broadcast_to(tf.constant(m), tf.shape(logits))
         # Masked logits are replaced by the row's smallest value before the max-shift so that
         # exp() never sees -inf - (-inf); masked weights are then zeroed explicitly, which
