@@ -246,7 +246,8 @@ class WarmWorker:
                 phase.status, phase.detail = "crashed", f"your code crashed the process ({reply['signal']})"
             elif not phase.finished:
                 phase.status = "crashed"
-                phase.detail = f"your code ended the process (exit code {reply.get('exit_code')}) before the checks finished"
+                phase.detail = (f"your code ended the process (exit code {reply.get('exit_code')}) "
+                                "before the checks finished")
         return phase
 
     @staticmethod

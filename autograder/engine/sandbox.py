@@ -144,10 +144,13 @@ def _bind(libc, steps: _Steps, src: str, dst: str, read_only: bool) -> None:
 
 
 def _write(path: str, text: str) -> bool:
+    """One write(2) of ``text``, no O_CREAT/O_TRUNC (which /proc/self/uid_map refuses)."""
     try:
-        with open(path, "w") as fh:
-            fh.write(text)
-        return True
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            return os.write(fd, text.encode()) == len(text.encode())
+        finally:
+            os.close(fd)
     except OSError:
         return False
 
@@ -159,12 +162,13 @@ def _enter_namespaces(libc, steps: _Steps, keep_fds: list[int]) -> None:
     no student code and holds no descriptor but what it needs to wait.
     """
     user = os.geteuid() != 0
+    uid, gid = os.geteuid(), os.getegid()  # before unshare: inside, they read as the overflow id
     flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (CLONE_NEWUSER if user else 0)
     steps.need("namespaces", libc.unshare(flags) == 0)
     if user:
-        uid, gid = os.geteuid(), os.getegid()
         steps.need("user namespace maps", _write("/proc/self/setgroups", "deny")
-                   and _write("/proc/self/uid_map", f"{uid} {uid} 1") and _write("/proc/self/gid_map", f"{gid} {gid} 1"))
+                   and _write("/proc/self/uid_map", f"{uid} {uid} 1")
+                   and _write("/proc/self/gid_map", f"{gid} {gid} 1"))
     steps.add("namespaces: " + ("user, " if user else "") + "mount, network, pid, ipc, uts")
     pid = os.fork()
     if pid:
@@ -202,10 +206,9 @@ def _new_root(libc, steps: _Steps, root: str, scratch: str) -> None:
         elif os.path.isdir(path):
             os.makedirs(root + path, mode=0o755, exist_ok=True)
             _bind(libc, steps, path, root + path, read_only=True)
-    python = _python_dirs()
+    python = [p for p in _python_dirs()  # those not already visible through a system folder
+              if not any(p == d or p.startswith(d + os.sep) for d in SYSTEM_DIRS if not os.path.islink(d))]
     for path in python:
-        if any(path == d or path.startswith(d + os.sep) for d in SYSTEM_DIRS if not os.path.islink(d)):
-            continue  # already visible through a system folder
         os.makedirs(root + path, mode=0o755, exist_ok=True)
         _bind(libc, steps, path, root + path, read_only=True)
     for secret in _installed_secrets():
@@ -234,7 +237,8 @@ def _new_root(libc, steps: _Steps, root: str, scratch: str) -> None:
     os.chdir("/")
     _mount(libc, steps, "read-only root", None, "/", None,
            MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | _locked_flags("/"))
-    steps.add(f"new root: system and {', '.join(python)} read-only; private /proc, /tmp, /dev/shm; scratch writable")
+    steps.add(f"new root: system{''.join(', ' + p for p in python)} read-only; private /proc, /tmp, /dev/shm; "
+              "scratch writable")
 
 
 def _vm_size() -> int:
