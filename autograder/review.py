@@ -453,12 +453,12 @@ def format_stats(schedule: Schedule, stats: Stats, columns: int = 100) -> str:
     now = schedule.now()
     if stats.due:
         lines += ["", "due now:"]
-        zh_cols = max(width(s.item.topic.title_zh) for s in stats.due)
+        zh_cols = min(28, max(width(s.item.topic.title_zh) for s in stats.due))
         for s in stats.due:
             overdue = (schedule.day(now) - schedule.day(s.card.due)).days
             when = "due today" if overdue <= 0 else f"overdue {overdue}d"
-            row = (f"  {s.item.topic.slug[:3]}  {pad(KIND_LABELS[s.item.kind], 17)}"
-                   f"{pad(s.item.topic.title_zh, zh_cols + 2)}{pad(when, 13)}{s.item.topic.title_en}")
+            row = (f"  {s.item.topic.slug[:3]}  {pad(KIND_LABELS[s.item.kind], 17)}{pad(when, 13)}"
+                   f"{pad(truncate(s.item.topic.title_zh, zh_cols), zh_cols + 2)}{s.item.topic.title_en}")
             lines.append(truncate(row, columns))
     lines += ["", f"forecast, next {len(stats.forecast)} days (cards due; new items not counted):"]
     top = max([n for _, n in stats.forecast] + [1])

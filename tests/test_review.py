@@ -201,16 +201,19 @@ def test_stats_retention_and_forecast(tmp_path):
 def test_stats_columns_align_with_chinese_titles(tmp_path):
     clock = Clock()
     schedule = Schedule(tmp_path, clock=clock)
+    titles = {"t05": "Scaled dot-product attention", "t01": "Common problems of multimodal models",
+              "t13": "CLIP contrastive loss"}
     for key in ("interview:t05_attention", "interview:t01_class_balance", "interview:t13_clip_loss"):
         schedule.rate(key, "Again")
     text = format_stats(schedule, schedule.stats(), columns=200)
-    rows = [line for line in text.splitlines() if "due today" in line]
-    assert len(rows) == 3
-    starts = {width(row[:row.index("due today")]) for row in rows}
-    ends = {width(row[:row.index("due today") + len("due today")]) for row in rows}
-    assert len(starts) == 1 and len(ends) == 1
-    # character counts differ (Chinese titles of different lengths), display columns do not
-    assert len({row.index("due today") for row in rows}) > 1
+    rows = {line.split()[0]: line for line in text.splitlines() if "due today" in line}
+    assert sorted(rows) == ["t01", "t05", "t13"]
+    # the English titles start in one display column although the Chinese titles before them
+    # (缩放点积注意力, CLIP 对比损失, and a long one cut with …) have different character counts
+    starts = {width(row[:row.index(titles[tid])]) for tid, row in rows.items()}
+    assert len(starts) == 1
+    assert len({row.index(titles[tid]) for tid, row in rows.items()}) == 3
+    assert "…" in rows["t01"] and all(width(row) <= 200 for row in rows.values())
 
 
 def test_wrap_and_pad_count_display_columns():
