@@ -665,7 +665,9 @@ def _exercise(term: Terminal, schedule: Schedule, item: Item, workspace: Path, c
         term.write("")
         term.write(f"notebook: {notebook}" + ("" if notebook.exists() else " (not in the workspace yet)"))
         term.write("  c  check it now (full score = Good, otherwise Again)")
-        if not notebook.exists():
+        if notebook.exists():
+            term.write("  n  solve it again from memory: keep your solution aside, take a fresh release copy")
+        else:
             term.write("  p  copy the release notebook into the workspace")
         term.write("  s  skip · q quits")
         key = term.key()
@@ -673,7 +675,14 @@ def _exercise(term: Terminal, schedule: Schedule, item: Item, workspace: Path, c
             return QUIT
         if key == "s":
             return SKIP
-        if key == "p":
+        if key == "n" and notebook.exists():
+            stamp = schedule.now().astimezone(schedule.tz).strftime("%Y%m%d-%H%M%S")
+            kept = notebook.with_name(f"{topic.slug}.{stamp}.ipynb")
+            notebook.rename(kept)
+            copy_release(workspace, [topic])
+            term.write(f"your solution is kept as {kept.name}; a fresh copy is in place: "
+                       f"mmqb practice {topic.slug[:3]} --workspace {workspace}")
+        elif key == "p":
             copy_release(workspace, [topic])
             term.write(f"copied; open it with: mmqb practice {topic.slug[:3]} --workspace {workspace}")
         elif key == "c" and not notebook.exists():

@@ -53,7 +53,7 @@ def replay(scheduler, events):
 
 def test_interview_ratings_give_the_due_dates_fsrs_computes(tmp_path):
     clock = Clock()
-    schedule = Schedule(tmp_path, clock=clock)
+    schedule = Schedule(tmp_path, tz=UTC, clock=clock)
     R = fsrs.Rating
     events = [(T0, R.Good), (T0 + timedelta(days=3), R.Good), (T0 + timedelta(days=15), R.Again),
               (T0 + timedelta(days=15, minutes=11), R.Good), (T0 + timedelta(days=20), R.Hard),
@@ -74,7 +74,7 @@ def test_interview_ratings_give_the_due_dates_fsrs_computes(tmp_path):
 
 def test_exercise_ratings_come_from_check_scores(tmp_path):
     clock = Clock()
-    schedule = Schedule(tmp_path, clock=clock)
+    schedule = Schedule(tmp_path, tz=UTC, clock=clock)
     progress = Progress(tmp_path)
     attempts = [(T0, 3, 10, "ok"), (T0 + timedelta(minutes=30), 10, 10, "ok"),
                 (T0 + timedelta(days=6), 0, 10, "timeout"), (T0 + timedelta(days=7), 10, 10, "ok")]
@@ -94,9 +94,9 @@ def test_exercise_ratings_come_from_check_scores(tmp_path):
 
 def test_state_survives_a_restart(tmp_path):
     clock = Clock()
-    Schedule(tmp_path, clock=clock).rate("interview:t05_attention", "Good")
+    Schedule(tmp_path, tz=UTC, clock=clock).rate("interview:t05_attention", "Good")
     clock.now = T0 + timedelta(days=2, hours=1)
-    Schedule(tmp_path, clock=clock).rate("interview:t05_attention", "again")
+    Schedule(tmp_path, tz=UTC, clock=clock).rate("interview:t05_attention", "again")
     code = (f"from pathlib import Path; from autograder.review import Schedule; "
             f"print(Schedule(Path({str(tmp_path)!r})).card('interview:t05_attention').card.due.isoformat())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
@@ -109,7 +109,7 @@ def pipe_terminal(lines):
 
 
 def test_again_shows_the_card_again_in_the_same_session(tmp_path):
-    schedule = Schedule(tmp_path, clock=Clock())
+    schedule = Schedule(tmp_path, tz=UTC, clock=Clock())
     # one new item today (t01's interview question): answer, rate Again, next; answer, rate Good
     term = pipe_terminal(["class weights", "", "1", "", "class weights and modality dropout", "", "3"])
     summary = run_session(schedule, tmp_path, term, new_per_day=1)
@@ -126,7 +126,7 @@ def test_again_shows_the_card_again_in_the_same_session(tmp_path):
 
 def test_session_checks_an_exercise_and_q_quits(tmp_path):
     clock = Clock()
-    schedule = Schedule(tmp_path, clock=clock)
+    schedule = Schedule(tmp_path, tz=UTC, clock=clock)
     (tmp_path / "t01_class_balance.ipynb").write_text("{}")
     checked = []
 
@@ -148,7 +148,7 @@ def test_session_checks_an_exercise_and_q_quits(tmp_path):
 
 
 def test_ctrl_c_keeps_what_was_rated(tmp_path):
-    schedule = Schedule(tmp_path, clock=Clock())
+    schedule = Schedule(tmp_path, tz=UTC, clock=Clock())
 
     class Interrupted(Terminal):
         def key(self):
@@ -159,13 +159,13 @@ def test_ctrl_c_keeps_what_was_rated(tmp_path):
     term = Interrupted(stdin=io.StringIO("answer\n\n4\n"), stdout=io.StringIO())
     summary = run_session(schedule, tmp_path, term, new_per_day=3)
     assert summary.interrupted and "interrupted: 1 rating(s) saved" in term.stdout.getvalue()
-    reviews = Schedule(tmp_path, clock=Clock()).card("interview:t01_class_balance").reviews
+    reviews = Schedule(tmp_path, tz=UTC, clock=Clock()).card("interview:t01_class_balance").reviews
     assert [(at, int(r)) for at, r, _ in reviews] == [(T0, 4)]
 
 
 def test_queue_puts_due_cards_first_and_limits_new_items(tmp_path):
     clock = Clock()
-    schedule = Schedule(tmp_path, clock=clock)
+    schedule = Schedule(tmp_path, tz=UTC, clock=clock)
     assert [i.key for i in schedule.queue(3)] == ["interview:t01_class_balance", "exercise:t01_class_balance",
                                                   "exercise:t02_fusion_attention"]
     schedule.rate("interview:t05_attention", "Good")
@@ -180,7 +180,7 @@ def test_queue_puts_due_cards_first_and_limits_new_items(tmp_path):
 
 def test_stats_retention_and_forecast(tmp_path):
     clock = Clock()
-    schedule = Schedule(tmp_path, clock=clock)
+    schedule = Schedule(tmp_path, tz=UTC, clock=clock)
     for days, rating in ((0, 3), (4, 3), (20, 1)):  # learn, recall a learned card, forget it
         clock.now = T0 + timedelta(days=days)
         schedule.rate("interview:t13_clip_loss", rating)
@@ -200,7 +200,7 @@ def test_stats_retention_and_forecast(tmp_path):
 
 def test_stats_columns_align_with_chinese_titles(tmp_path):
     clock = Clock()
-    schedule = Schedule(tmp_path, clock=clock)
+    schedule = Schedule(tmp_path, tz=UTC, clock=clock)
     titles = {"t05": "Scaled dot-product attention", "t01": "Common problems of multimodal models",
               "t13": "CLIP contrastive loss"}
     for key in ("interview:t05_attention", "interview:t01_class_balance", "interview:t13_clip_loss"):
@@ -226,7 +226,7 @@ def test_wrap_and_pad_count_display_columns():
 
 
 def test_bad_input_is_an_error(tmp_path):
-    schedule = Schedule(tmp_path, clock=Clock())
+    schedule = Schedule(tmp_path, tz=UTC, clock=Clock())
     key = "interview:t05_attention"
     for bad in (None, 3.0, True, [3]):
         with pytest.raises(TypeError, match="rating must be"):
@@ -243,7 +243,7 @@ def test_bad_input_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="new_per_day must be >= 0, got -1"):
         schedule.queue(-1)
     with pytest.raises(ValueError, match="timezone-aware"):
-        Schedule(tmp_path, clock=lambda: datetime(2026, 3, 2)).now()
+        Schedule(tmp_path, tz=UTC, clock=lambda: datetime(2026, 3, 2)).now()
     with pytest.raises(TypeError, match="workspace must be a path"):
         Schedule(None)
     assert schedule.card(key).is_new  # nothing bad was stored
@@ -259,3 +259,16 @@ def test_review_commands(tmp_path):
     assert "请简述多模态大模型中常见的问题" in out.output and "session over: 0 rating(s) saved" in out.output
     out = runner.invoke(main, ["review", "--workspace", str(tmp_path), "--new", "-1"])
     assert out.exit_code != 0 and "-1" in out.output
+
+
+def test_an_exercise_can_be_solved_again_from_a_fresh_copy(tmp_path):
+    clock = Clock()
+    schedule = Schedule(tmp_path, tz=UTC, clock=clock)
+    mine = tmp_path / "t01_class_balance.ipynb"
+    mine.write_text("my solution")
+    term = pipe_terminal(["", "s", "n", "s", "q"])  # skip the interview question; fresh copy; skip
+    run_session(schedule, tmp_path, term, new_per_day=2)
+    release = ROOT / "release" / "t01_class_balance" / "t01_class_balance.ipynb"
+    assert mine.read_bytes() == release.read_bytes()
+    assert (tmp_path / "t01_class_balance.20260302-090000.ipynb").read_text() == "my solution"
+    assert schedule.card("exercise:t01_class_balance").is_new  # a fresh copy is not a rating
