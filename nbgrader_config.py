@@ -19,3 +19,12 @@ c.Execute.interrupt_on_timeout = True
 
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# mmqb autograde reads its engine options here (the command line overrides them), and the
+# gradebook URL and course paths from CourseDirectory above, as nbgrader does.
+c.Mmqb.workers = 2            # warm grading workers of the local pool
+c.Mmqb.timeout = 120.0        # wall-clock seconds per submission (CPU: twice that)
+c.Mmqb.memory_mib = 2048      # address space per submission beyond TensorFlow
+# c.Mmqb.scheduler = "tcp://host:8786"                     # grade on a dask.distributed cluster
+# c.CourseDirectory.db_url = "postgresql://user@host/mmqb"  # another gradebook (default: gradebook.db)
+# c.LateSubmissionPlugin.penalty_method = "zero"           # nbgrader's late penalty, applied by mmqb too

@@ -1,27 +1,30 @@
-"""``mmqb report``: one self-contained HTML page about a graded course, and a CSV export.
+"""``mmqb report``: one self-contained HTML page about a graded course, and the course's CSV export.
 
 The page is built from two sources that ``mmqb autograde`` writes: nbgrader's gradebook (the
-recorded scores and which written answers still need a human) and, beside each autograded
-notebook, ``<assignment>.mmqb.json`` (status, every check's verdict, execution time). Plots are
-drawn on matplotlib's Agg canvas (pyplot is never touched) and embedded as base64 PNG, so the
-page needs no other file.
-Every string that a student can influence (student ids, messages) is escaped with
-:func:`html.escape`.
+recorded scores, late penalties, and which written answers still need a human) and, beside each
+autograded notebook, ``<assignment>.mmqb.json``: the engine's one result model
+(:class:`autograder.engine.grader.SubmissionResult`: status, every check's verdict, execution
+time). Paths come from the course's nbgrader ``CourseDirectory``. Plots are drawn on
+matplotlib's Agg canvas (pyplot is never touched) and embedded as base64 PNG, so the page needs
+no other file. The page is the Jinja2 template ``templates/report.html.j2`` with autoescape:
+every string a student can influence (student ids, messages) is escaped by the template.
 """
 
 from __future__ import annotations
 
 import base64
 import csv
-import html
+import dataclasses
 import io
 import json
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from autograder.engine.grader import SubmissionResult
 
 STATUSES = ("ok", "error", "crashed", "timeout", "memory", "output")
 NO_RESULT = "no result"  # in the gradebook, but no .mmqb.json (e.g. graded by plain nbgrader)
@@ -30,18 +33,13 @@ STATUS_COLOURS = {"ok": "#4c9a5b", "error": "#c0504d", "crashed": "#8e3b8e", "ti
 
 
 @dataclass
-class CheckResult:
-    """One check's verdict in one submission."""
-
-    name: str
-    group: str
-    hidden: bool
-    passed: bool
-
-
-@dataclass
 class Row:
-    """Everything the report knows about one (assignment, student) submission."""
+    """Everything the report knows about one (assignment, student) submission.
+
+    ``score``/``max_score`` are the autograded (code) points; ``total_score``/``total_max``
+    include the written answers, as nbgrader's ``raw_score``; ``late_penalty`` is what the
+    gradebook recorded; ``result`` is the engine's result (None without a result file).
+    """
 
     assignment: str
     student: str
@@ -50,8 +48,16 @@ class Row:
     status: str
     message: str = ""
     execution_time: float | None = None
-    checks: list[CheckResult] = field(default_factory=list)
+    result: SubmissionResult | None = None
     needs_manual: bool = False
+    total_score: float | None = None
+    total_max: float | None = None
+    late_penalty: float | None = None
+
+    @property
+    def checks(self) -> list:
+        """The engine's check results of this submission (none without a result file)."""
+        return list(self.result.tests) if self.result is not None else []
 
     @property
     def failed_checks(self) -> list[str]:
@@ -94,6 +100,7 @@ class ReportSummary:
         max_time: Maximum execution time (s) per assignment.
         html_path: Where the page was written.
         csv_path: Where the CSV was written, if it was.
+        autograded_dir: The course's autograded folder the result files were read from.
     """
 
     students: int
@@ -109,13 +116,14 @@ class ReportSummary:
     max_time: dict[str, float]
     html_path: Path
     csv_path: Path | None = None
+    autograded_dir: str = ""
 
 
 # --------------------------------------------------------------------------- reading
 
 
 def _gradebook_rows(db_url: str) -> dict[tuple[str, str], Row]:
-    """One row per gradebook submission: autograded score and max, and manual-grading need."""
+    """One row per gradebook submission: autograded and total scores, late penalty, manual-grading need."""
     from nbgrader.api import Gradebook
 
     rows: dict[tuple[str, str], Row] = {}
@@ -125,52 +133,62 @@ def _gradebook_rows(db_url: str) -> dict[tuple[str, str], Row]:
                 grades = [g for nb in sub.notebooks for g in nb.grades]
                 code = [g for g in grades if g.cell.cell_type == "code"]
                 written = [g for g in grades if g.cell.cell_type == "markdown"]
+                penalties = [nb.late_submission_penalty for nb in sub.notebooks
+                             if nb.late_submission_penalty is not None]
                 rows[(assignment.name, sub.student_id)] = Row(
                     assignment=assignment.name, student=sub.student_id,
                     score=float(sum(g.score or 0.0 for g in code)),
                     max_score=float(sum(g.max_score or 0.0 for g in code)),
                     status=NO_RESULT, message="no mmqb result file",
-                    needs_manual=any(g.needs_manual_grade for g in written))
+                    needs_manual=any(g.needs_manual_grade for g in written),
+                    total_score=float(sum(g.score or 0.0 for g in grades)),
+                    total_max=float(sum(g.max_score or 0.0 for g in grades)),
+                    late_penalty=float(sum(penalties)) if penalties else None)
     return rows
 
 
-def _read_result(path: Path) -> dict[str, Any] | None:
-    """The parsed ``.mmqb.json`` at ``path``, or None when it is unreadable."""
+def read_result(path: Path) -> tuple[dict[str, Any], SubmissionResult] | None:
+    """A ``.mmqb.json`` record (its extra keys) and the engine's result in it; None when unreadable."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        return None
+    names = {f.name for f in dataclasses.fields(SubmissionResult)}
+    try:
+        tests = [t for t in data.get("tests") or [] if isinstance(t, dict)]
+        result = SubmissionResult.from_dict({**{k: v for k, v in data.items() if k in names}, "tests": tests})
+    except (TypeError, ValueError):
+        return None
+    return {k: v for k, v in data.items() if k not in names}, result
 
 
-def _checks(data: dict[str, Any]) -> list[CheckResult]:
-    """The check verdicts of one result record."""
-    return [CheckResult(str(t.get("name", "?")), str(t.get("group", "")), bool(t.get("hidden")),
-                        bool(t.get("passed")))
-            for t in data.get("tests") or [] if isinstance(t, dict)]
-
-
-def _merge_results(course_dir: Path, rows: dict[tuple[str, str], Row]) -> int:
+def _merge_results(course, rows: dict[tuple[str, str], Row]) -> int:
     """Fill ``rows`` from every ``autograded/<student>/<assignment>/*.mmqb.json``; return unreadable count.
 
     The gradebook's score wins (an instructor may have overridden it); a result file without a
     gradebook submission still makes a row, scored from the file.
     """
+    from autograder.engine.course import RESULT_SUFFIX
+
     unreadable = 0
-    for path in sorted((course_dir / "autograded").glob("*/*/*.mmqb.json")):
-        data = _read_result(path)
-        if data is None:
+    pattern = course.folder(course.coursedir.autograded_directory, "*", "*") / f"*{RESULT_SUFFIX}"
+    for path in sorted(course.root.glob(pattern.relative_to(course.root).as_posix())):
+        parsed = read_result(path)
+        if parsed is None:
             unreadable += 1
             continue
-        key = (path.parent.name, path.parent.parent.name)
+        extra, result = parsed
+        key = (str(extra.get("assignment") or path.parent.name), str(extra.get("student") or path.parent.parent.name))
         row = rows.get(key)
         if row is None:
-            row = rows[key] = Row(assignment=key[0], student=key[1], score=float(data.get("score") or 0.0),
-                                  max_score=float(data.get("max_score") or 0.0), status=NO_RESULT)
-        row.status = str(data.get("status", "error"))
-        row.message = str(data.get("message") or "")
-        row.execution_time = float(data.get("execution_time") or 0.0)
-        row.checks = _checks(data)
+            row = rows[key] = Row(assignment=key[0], student=key[1], score=float(result.score or 0.0),
+                                  max_score=float(result.max_score or 0.0), status=NO_RESULT)
+        row.status = str(result.status)
+        row.message = str(result.message or "")
+        row.execution_time = float(result.execution_time or 0.0)
+        row.result = result
     return unreadable
 
 
@@ -179,19 +197,17 @@ def collect_rows(course_dir: Path, db_url: str | None = None) -> tuple[list[Row]
 
     Args:
         course_dir: The nbgrader course folder.
-        db_url: Gradebook SQLAlchemy URL (default: the course's ``gradebook.db``).
+        db_url: Gradebook SQLAlchemy URL (default: the course's ``c.CourseDirectory.db_url``).
 
     Returns:
         The rows and how many result files could not be read.
     """
-    rows = _gradebook_rows(db_url or _default_db_url(course_dir))
-    unreadable = _merge_results(course_dir, rows)
+    from autograder.engine.course import Course
+
+    course = Course(Path(course_dir), db_url)
+    rows = _gradebook_rows(course.db_url)
+    unreadable = _merge_results(course, rows)
     return sorted(rows.values(), key=lambda r: (r.assignment, r.student)), unreadable
-
-
-def _default_db_url(course_dir: Path) -> str:
-    """The gradebook URL ``mmqb autograde`` uses by default for ``course_dir``."""
-    return f"sqlite:///{Path(course_dir).resolve() / 'gradebook.db'}"
 
 
 # --------------------------------------------------------------------------- figures
@@ -272,11 +288,10 @@ def _label(text: str) -> str:
 
 
 def _png(fig) -> str:
-    """``fig`` as an ``<img>`` tag holding a base64 PNG."""
+    """``fig`` as base64 PNG data (the template puts it in an ``<img>``)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return f'<img alt="plot" src="data:image/png;base64,{data}">'
+    return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def plot_scores(groups: dict[str, list[Row]]) -> str:
@@ -374,93 +389,9 @@ text-align:left;vertical-align:top}th{background:#f5f5f5}td.num{text-align:right
 .hidden{color:#a00;font-weight:bold}.bad{color:#a00}pre{white-space:pre-wrap;margin:0;font-size:.85em}"""
 
 
-def _e(value: object) -> str:
-    """``value`` as escaped HTML text."""
-    return html.escape(str(value))
-
-
-def _table(header: list[str], body: list[list[str]], numeric: set[int] | None = None) -> str:
-    """An HTML table; ``body`` cells are already HTML, ``header`` cells are escaped."""
-    numeric = numeric or set()
-    head = "".join(f"<th>{_e(h)}</th>" for h in header)
-    lines = ["<tr>" + "".join(f"<td class=num>{c}</td>" if i in numeric else f"<td>{c}</td>"
-                              for i, c in enumerate(cells)) + "</tr>" for cells in body]
-    return f"<table><tr>{head}</tr>\n" + "\n".join(lines) + "</table>"
-
-
 def _seconds(values: dict[str, float], assignment: str) -> str:
     """A time from ``values`` formatted in seconds, or a dash."""
     return f"{values[assignment]:.1f}" if assignment in values else "–"
-
-
-def section_summary(summary: ReportSummary, groups: dict[str, list[Row]]) -> str:
-    """Headline numbers and one line per assignment."""
-    non_ok = sum(n for s, n in summary.status_counts.items() if s != "ok")
-    cards = "".join(f'<div class=card><b>{v}</b>{_e(k)}</div>' for k, v in (
-        ("students", summary.students), ("submissions", summary.submissions),
-        ("not ok (error, crash, timeout ...)", non_ok), ("need manual grading", summary.needs_manual_grading)))
-    body = []
-    for a, rows in groups.items():
-        mean, top = summary.mean_score[a], summary.max_score[a]
-        pct = f"{100 * mean / top:.0f}%" if top else "–"
-        body.append([_e(a), str(len(rows)), f"{mean:.2f} / {top:g}", pct,
-                     str(sum(r.status != "ok" for r in rows)), str(summary.needs_manual_by_assignment[a])])
-    table = _table(["assignment", "submissions", "mean autograded score", "mean %", "not ok", "need manual grading"],
-                   body, numeric={1, 2, 3, 4, 5})
-    return f"<h2 id=summary>Summary</h2><div class=cards>{cards}</div>{table}"
-
-
-def section_scores(groups: dict[str, list[Row]]) -> str:
-    """Score distribution per assignment."""
-    return ("<h2 id=scores>Score distribution</h2><p class=muted>Autograded score as a percentage of the "
-            "assignment's autograded maximum; written answers are not included.</p>" + plot_scores(groups))
-
-
-def section_checks(stats: list[CheckStat]) -> str:
-    """Failure rate of every check, per assignment: plot and table."""
-    if not stats:
-        return "<h2 id=checks>Check failure rates</h2><p>No check results yet.</p>"
-    body = [[_e(s.assignment), _e(s.name), _e(s.group), "<span class=hidden>hidden</span>" if s.hidden else "visible",
-             f"{s.failed}/{s.total}", f"{100 * s.rate:.0f}%"] for s in stats]
-    table = _table(["assignment", "check", "group", "visibility", "failed", "failure rate"], body, numeric={4, 5})
-    return ("<h2 id=checks>Check failure rates</h2><p class=muted>Share of the submissions that ran each check "
-            "and failed it (a crash or timeout fails every check; an ungradable notebook runs none). Hidden "
-            "checks are red and hatched.</p>" + plot_check_failures(stats) + table)
-
-
-def section_problems(groups: dict[str, list[Row]], summary: ReportSummary, unreadable: int) -> str:
-    """Counts per status and the list of submissions that did not run cleanly."""
-    rows = [r for rs in groups.values() for r in rs]
-    statuses = _status_order(rows)
-    counts = [[_e(a)] + [str(sum(r.status == s for r in rs)) for s in statuses] for a, rs in groups.items()]
-    counts.append(["<b>all</b>"] + [f"<b>{summary.status_counts.get(s, 0)}</b>" for s in statuses])
-    count_table = _table(["assignment", *statuses], counts, numeric=set(range(1, len(statuses) + 1)))
-    bad = [r for r in rows if r.status != "ok"]
-    listing = _table(["assignment", "student", "status", "message"],
-                     [[_e(r.assignment), _e(r.student), f"<span class=bad>{_e(r.status)}</span>",
-                       f"<pre>{_e(r.message)}</pre>"] for r in bad]) if bad else "<p>Every submission ran cleanly.</p>"
-    note = f"<p class=bad>{unreadable} result file(s) could not be read.</p>" if unreadable else ""
-    return ("<h2 id=problems>Crashes, timeouts and errors</h2>" + plot_statuses(groups) + count_table
-            + f"<h3>Submissions that are not ok ({len(bad)})</h3>" + listing + note)
-
-
-def section_times(groups: dict[str, list[Row]], summary: ReportSummary) -> str:
-    """Execution time per submission: histogram and median/max per assignment."""
-    if not any(_times(rs) for rs in groups.values()):
-        return "<h2 id=times>Time per submission</h2><p>No execution times recorded.</p>"
-    body = [[_e(a), str(len(_times(rs))), _seconds(summary.median_time, a), _seconds(summary.max_time, a)]
-            for a, rs in groups.items()]
-    table = _table(["assignment", "timed submissions", "median (s)", "max (s)"], body, numeric={1, 2, 3})
-    return "<h2 id=times>Time per submission</h2>" + plot_times(groups) + table
-
-
-def section_manual(groups: dict[str, list[Row]], summary: ReportSummary) -> str:
-    """Submissions whose written answers still need a human grader."""
-    body = [[_e(a), str(summary.needs_manual_by_assignment[a]),
-             _e(", ".join(r.student for r in rs if r.needs_manual)) or "–"] for a, rs in groups.items()]
-    table = _table(["assignment", "submissions", "students"], body, numeric={1})
-    return (f"<h2 id=manual>Manual grading</h2><p><b>{summary.needs_manual_grading}</b> submission(s) have "
-            "concept (written) answers that still need manual grading in nbgrader's formgrader.</p>" + table)
 
 
 def _safe_url(db_url: str) -> str:
@@ -473,38 +404,93 @@ def _safe_url(db_url: str) -> str:
         return "(gradebook)"
 
 
-def render_html(course_dir: Path, db_url: str, rows: list[Row], summary: ReportSummary, unreadable: int) -> str:
-    """The whole report page."""
+def report_context(course_dir: Path, db_url: str, rows: list[Row], summary: ReportSummary,
+                   unreadable: int) -> dict[str, Any]:
+    """What ``templates/report.html.j2`` shows: plain values (escaped by the template) and plots."""
+    from markupsafe import Markup
+
     groups = _by_assignment(rows)
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    head = (f"<h1>mmqb report: {_e(Path(course_dir).resolve().name)}</h1><p class=muted>Generated {stamp} from "
-            f"{_e(_safe_url(db_url))} and {_e(Path(course_dir).resolve() / 'autograded')}</p>")
+    stats = check_stats(rows)
+    statuses = _status_order(rows)
+    context: dict[str, Any] = {
+        "css": Markup(CSS), "course_name": Path(course_dir).resolve().name,
+        "stamp": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "db_url": _safe_url(db_url),
+        "autograded": summary.autograded_dir, "rows": rows, "unreadable": unreadable, "statuses": statuses,
+    }
     if not rows:
-        body = "<p>No submissions in the gradebook and no result files yet.</p>"
-    else:
-        body = (section_summary(summary, groups) + section_scores(groups) + section_checks(check_stats(rows))
-                + section_problems(groups, summary, unreadable) + section_times(groups, summary)
-                + section_manual(groups, summary))
-    return (f'<!doctype html><html lang=en><head><meta charset="utf-8"><title>mmqb report</title>'
-            f"<style>{CSS}</style></head><body>{head}{body}</body></html>\n")
+        return context
+    non_ok = sum(n for s, n in summary.status_counts.items() if s != "ok")
+    context["cards"] = [("students", summary.students), ("submissions", summary.submissions),
+                        ("not ok (error, crash, timeout ...)", non_ok),
+                        ("need manual grading", summary.needs_manual_grading)]
+    context["summary_rows"] = []
+    for a, rs in groups.items():
+        mean, top = summary.mean_score[a], summary.max_score[a]
+        context["summary_rows"].append([a, len(rs), f"{mean:.2f} / {top:g}", f"{100 * mean / top:.0f}%" if top else "–",
+                                        sum(r.status != "ok" for r in rs), summary.needs_manual_by_assignment[a]])
+    context["check_rows"] = [[s.assignment, s.name, s.group,
+                              Markup("<span class=hidden>hidden</span>") if s.hidden else "visible",
+                              f"{s.failed}/{s.total}", f"{100 * s.rate:.0f}%"] for s in stats]
+    status_rows = [[a] + [sum(r.status == s for r in rs) for s in statuses] for a, rs in groups.items()]
+    status_rows.append([Markup("<b>all</b>")] + [Markup("<b>{}</b>").format(summary.status_counts.get(s, 0))
+                                                 for s in statuses])
+    context["status_rows"] = status_rows
+    context["bad_rows"] = [[r.assignment, r.student, Markup("<span class=bad>{}</span>").format(r.status),
+                            Markup("<pre>{}</pre>").format(r.message)] for r in rows if r.status != "ok"]
+    context["time_rows"] = [[a, len(_times(rs)), _seconds(summary.median_time, a), _seconds(summary.max_time, a)]
+                            for a, rs in groups.items()] if any(_times(rs) for rs in groups.values()) else []
+    context["needs_manual"] = summary.needs_manual_grading
+    context["manual_rows"] = [[a, summary.needs_manual_by_assignment[a],
+                               ", ".join(r.student for r in rs if r.needs_manual) or "–"] for a, rs in groups.items()]
+    context["plots"] = {"scores": plot_scores(groups), "checks": plot_check_failures(stats) if stats else "",
+                        "statuses": plot_statuses(groups),
+                        "times": plot_times(groups) if context["time_rows"] else ""}
+    return context
+
+
+def render_html(course_dir: Path, db_url: str, rows: list[Row], summary: ReportSummary, unreadable: int) -> str:
+    """The whole report page (``templates/report.html.j2``, autoescaped)."""
+    from autograder.engine.course import render
+
+    return render("report.html.j2", **report_context(course_dir, db_url, rows, summary, unreadable))
 
 
 # --------------------------------------------------------------------------- CSV and entry point
 
-CSV_HEADER = ["assignment", "student", "autograded_score", "autograded_max", "status", "execution_time",
-              "failed_checks"]
+CSV_HEADER = ["assignment", "student", "autograded_score", "autograded_max", "total_score", "total_max",
+              "late_penalty", "needs_manual_grade", "status", "execution_time", "failed_checks"]
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
 
 
 def write_csv(rows: list[Row], path: Path) -> None:
-    """One line per (assignment, student): score, max, status, execution time, failed checks (``;``-joined)."""
+    """The course's one CSV export (``mmqb report --csv`` and ``mmqb autograde --csv``).
+
+    One line per (assignment, student): autograded (code) score and maximum, total with the
+    written answers (nbgrader's ``raw_score``) and its maximum, the recorded late penalty,
+    whether written answers still need a grader, status, execution time, failed checks
+    (``;``-joined).
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(CSV_HEADER)
         for r in rows:
             seconds = "" if r.execution_time is None else f"{r.execution_time:.3f}"
-            writer.writerow([r.assignment, r.student, f"{r.score:g}", f"{r.max_score:g}", r.status, seconds,
-                             ";".join(r.failed_checks)])
+            writer.writerow([r.assignment, r.student, f"{r.score:g}", f"{r.max_score:g}", _num(r.total_score),
+                             _num(r.total_max), _num(r.late_penalty), str(r.needs_manual).lower(), r.status,
+                             seconds, ";".join(r.failed_checks)])
+
+
+def _sqlite_file(db_url: str) -> Path | None:
+    """The file of a SQLite URL (None for another database)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    return Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
 
 
 def write_report(course_dir: Path, out_html: Path, csv_path: Path | None = None,
@@ -515,23 +501,30 @@ def write_report(course_dir: Path, out_html: Path, csv_path: Path | None = None,
         course_dir: The nbgrader course folder that ``mmqb autograde`` graded.
         out_html: Where to write the self-contained HTML page.
         csv_path: Where to write one CSV line per submission (skipped when None).
-        db_url: Gradebook SQLAlchemy URL (default: ``course_dir/gradebook.db``).
+        db_url: Gradebook SQLAlchemy URL (default: the course's ``c.CourseDirectory.db_url``).
 
     Returns:
         The report's figures.
 
     Raises:
-        ValueError: When ``db_url`` is None and the course has no ``gradebook.db``.
+        TypeError: ``course_dir`` or ``out_html`` is not a path.
+        ValueError: When the gradebook is a SQLite file that does not exist.
     """
+    from autograder.engine.course import Course
+
+    for name, value in (("course_dir", course_dir), ("out_html", out_html)):
+        if not isinstance(value, str | Path):
+            raise TypeError(f"{name} must be a path, got {type(value).__name__}")
     course_dir, out_html = Path(course_dir), Path(out_html)
-    if db_url is None and not (course_dir / "gradebook.db").is_file():
-        raise ValueError(f"no gradebook at {course_dir / 'gradebook.db'}: grade the course first, "
-                         "or give the gradebook's URL")
-    url = db_url or _default_db_url(course_dir)
-    rows, unreadable = collect_rows(course_dir, url)
+    course = Course(course_dir, db_url)
+    sqlite = _sqlite_file(course.db_url)
+    if sqlite is not None and not sqlite.is_file():
+        raise ValueError(f"no gradebook at {sqlite}: grade the course first, or give the gradebook's URL")
+    rows, unreadable = collect_rows(course_dir, course.db_url)
     summary = summarise(rows, out_html, Path(csv_path) if csv_path else None)
+    summary.autograded_dir = str(course.root / course.coursedir.autograded_directory)
     out_html.parent.mkdir(parents=True, exist_ok=True)
-    out_html.write_text(render_html(course_dir, url, rows, summary, unreadable), encoding="utf-8")
+    out_html.write_text(render_html(course_dir, course.db_url, rows, summary, unreadable), encoding="utf-8")
     if csv_path:
         write_csv(rows, Path(csv_path))
     return summary

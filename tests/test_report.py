@@ -173,18 +173,20 @@ def test_csv_rows(report):
     _, _, csv_path = report
     with open(csv_path, newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["assignment", "student", "autograded_score", "autograded_max", "status", "execution_time",
-                       "failed_checks"]
+    assert rows[0] == ["assignment", "student", "autograded_score", "autograded_max", "total_score", "total_max",
+                       "late_penalty", "needs_manual_grade", "status", "execution_time", "failed_checks"]
+    every = ";".join(n for n, _, _ in CHECKS)
+    # total = code + written answers (3 points, None counted 0 as nbgrader does); alice's essay scored 3 by hand
     assert rows[1:] == [
-        [T05, "alice", "10", "10", "ok", "3.000", ""],
-        [T05, "bob", "6", "10", "ok", "5.000", "numeric_mask"],
-        [T05, "carol", "0", "10", "crashed", "1.000", ";".join(n for n, _, _ in CHECKS)],
-        [T05, "dave", "0", "10", "timeout", "90.000", ";".join(n for n, _, _ in CHECKS)],
-        [T05, "frank", "0", "10", "error", "0.500", ""],
-        [T05, MALLORY, "2", "10", "ok", "4.000", "numeric_mask;behavior_grad"],
-        [T13, "alice", "10", "10", "ok", "2.000", ""],
-        [T13, "bob", "0", "10", "memory", "7.000", ";".join(n for n, _, _ in CHECKS)],
-        [T13, "gina", "2", "10", NO_RESULT, "", ""],
+        [T05, "alice", "10", "10", "13", "13", "", "false", "ok", "3.000", ""],
+        [T05, "bob", "6", "10", "6", "13", "", "true", "ok", "5.000", "numeric_mask"],
+        [T05, "carol", "0", "10", "0", "13", "", "true", "crashed", "1.000", every],
+        [T05, "dave", "0", "10", "0", "13", "", "true", "timeout", "90.000", every],
+        [T05, "frank", "0", "10", "0", "13", "", "true", "error", "0.500", ""],
+        [T05, MALLORY, "2", "10", "2", "13", "", "true", "ok", "4.000", "numeric_mask;behavior_grad"],
+        [T13, "alice", "10", "10", "10", "13", "", "true", "ok", "2.000", ""],
+        [T13, "bob", "0", "10", "0", "13", "", "true", "memory", "7.000", every],
+        [T13, "gina", "2", "10", "2", "13", "", "true", NO_RESULT, "", ""],
     ]
 
 
@@ -220,4 +222,5 @@ def test_empty_course(tmp_path, monkeypatch):
     assert (summary.students, summary.submissions, summary.mean_score) == (0, 0, {})
     assert "No submissions" in (tmp_path / "out" / "r.html").read_text()
     assert (tmp_path / "out" / "r.csv").read_text().splitlines() == [
-        "assignment,student,autograded_score,autograded_max,status,execution_time,failed_checks"]
+        "assignment,student,autograded_score,autograded_max,total_score,total_max,late_penalty,needs_manual_grade,"
+        "status,execution_time,failed_checks"]
