@@ -220,24 +220,32 @@ def _(got):
     expect_close(got["query"], query, "query_emb after the call", rtol=0, atol=0)
 
 
+def _bad_input_expectations():
+    """Each bad input of the exercise's table and the one exception it must raise."""
+    return {
+        "support and query with different D": "ValueError",
+        "one label fewer than support rows": "ValueError",
+        "1-D embeddings": "ValueError",
+        "an empty support set": "ValueError",
+        "a string as support_emb": "TypeError",
+    }
+
+
 @suite.check("behavior", hidden=True)
 def bad_input_is_an_error(ns):
-    """mismatched D, wrong number of labels, 1-D embeddings, empty support and text raise errors"""
+    """different D, label count, 1-D embeddings or an empty support set raise ValueError; a string raises TypeError"""
     classify = need(ns, "prototype_classify")
     support, labels, query = _episode(6)
     return {
-        "d_mismatch": raised(classify, support, labels, query[:, :4]),
-        "n_labels": raised(classify, support, labels[:-1], query),
-        "rank1": raised(classify, support[0], labels[:1], query[0]),
-        "empty_support": raised(classify, np.zeros((0, 5)), np.zeros(0, dtype=int), query),
-        "text": raised(classify, "support", labels, query),
+        "support and query with different D": raised(classify, support, labels, query[:, :4]),
+        "one label fewer than support rows": raised(classify, support, labels[:-1], query),
+        "1-D embeddings": raised(classify, support[0], labels[:1], query[0]),
+        "an empty support set": raised(classify, np.zeros((0, 5)), np.zeros(0, dtype=int), query),
+        "a string as support_emb": raised(classify, "support", labels, query),
     }
 
 
 @bad_input_is_an_error.verdict
 def _(got):
-    expect_raises(got["d_mismatch"], "ValueError", "support and query with different D")
-    expect_raises(got["n_labels"], "ValueError", "one label fewer than support rows")
-    expect_raises(got["rank1"], "ValueError", "1-D embeddings")
-    expect_raises(got["empty_support"], "ValueError", "an empty support set")
-    expect_raises(got["text"], "TypeError", "a string as support_emb")
+    for label, kind in _bad_input_expectations().items():
+        expect_raises(got[label], kind, label)
