@@ -1,0 +1,122 @@
+"""``mmqb gradescope``: the archive follows Gradescope's autograder specification and grades.
+
+The zip is unpacked into a temporary folder laid out like Gradescope's ``/autograder``
+(``source/``, ``submission/``, ``results/``), its ``run_autograder`` is run with the base path
+and interpreter overridden, and ``results.json`` is validated against the specification's
+schema: a reference notebook scores full, an untouched stub zero.
+"""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from autograder.checks import load_suite
+from autograder.cli import main
+from autograder.gradescope import build_archive
+from autograder.mutation import reference_cell, submission_notebook
+from autograder.topics import ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("gradescope")]
+SLUG = "t05_attention"
+
+# Gradescope's results.json (gradescope-autograders.readthedocs.io, "Autograder Specifications").
+TEST_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "score": {"type": "number"}, "max_score": {"type": "number"},
+        "status": {"enum": ["passed", "failed"]}, "name": {"type": "string"}, "number": {"type": "string"},
+        "output": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}},
+        "visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
+        "extra_data": {"type": "object"},
+    },
+    "required": ["score", "max_score", "name"],
+}
+RESULTS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "score": {"type": "number"}, "execution_time": {"type": "number"}, "output": {"type": "string"},
+        "visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
+        "stdout_visibility": {"enum": ["hidden", "after_due_date", "after_published", "visible"]},
+        "extra_data": {"type": "object"}, "tests": {"type": "array", "items": TEST_SCHEMA},
+        "leaderboard": {"type": "array"},
+    },
+    "anyOf": [{"required": ["score"]}, {"required": ["tests"]}],
+    "additionalProperties": False,
+}
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gs") / "autograder.zip"
+    result = CliRunner().invoke(main, ["gradescope", SLUG[:3], "--out", str(out), "--timeout", "90"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_archive_layout(archive):
+    with zipfile.ZipFile(archive) as zf:
+        names = set(zf.namelist())
+        modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in zf.infolist()}
+        config = json.loads(zf.read("mmqb_gradescope.json"))
+    assert {"setup.sh", "run_autograder", "requirements.txt", "mmqb_gradescope.json"} <= names
+    assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
+    assert f"release/{SLUG}/{SLUG}.ipynb" in names and f"questions/{SLUG}.md" in names
+    assert f"autograder/suites/{SLUG}.py" in names and "autograder/engine/grader.py" in names
+    assert "autograder/suites/t13_clip_loss.py" not in names  # only the archive's topics
+    assert not any(n.startswith(("solutions/", "tests/", "source/")) for n in names)  # no reference code
+    assert config["topics"] == [SLUG] and config["limits"]["wall_seconds"] == 90
+
+
+def _gradescope(archive, base: Path, notebook) -> dict:
+    """Unpack ``archive`` like Gradescope, put ``notebook`` in submission/, run run_autograder."""
+    source = base / "source"
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(source)
+    (base / "submission").mkdir()
+    (base / "results").mkdir()
+    run = source / "run_autograder"
+    run.chmod(run.stat().st_mode | stat.S_IXUSR)
+    if notebook is not None:
+        nbformat.write(notebook, base / "submission" / f"{SLUG}.ipynb")
+    env = dict(os.environ, MMQB_GRADESCOPE_ROOT=str(base), MMQB_PYTHON=sys.executable)
+    proc = subprocess.run([str(run)], env=env, capture_output=True, text=True, timeout=300, cwd="/")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads((base / "results" / "results.json").read_text())
+    jsonschema.validate(results, RESULTS_SCHEMA)
+    return results
+
+
+def test_reference_scores_full_and_stub_zero(archive, tmp_path):
+    release = nbformat.read(ROOT / "release" / SLUG / f"{SLUG}.ipynb", as_version=4)
+    suite = load_suite(SLUG)
+    full = _gradescope(archive, tmp_path / "ref", submission_notebook(release, reference_cell(SLUG)))
+    assert full["score"] == suite.max_score == 10
+    assert len(full["tests"]) == len(suite.checks)
+    assert all(t["status"] == "passed" and t["score"] == t["max_score"] for t in full["tests"])
+    assert sum(t["max_score"] for t in full["tests"]) == pytest.approx(suite.max_score)
+    stub = _gradescope(archive, tmp_path / "stub", submission_notebook(release, None))
+    assert stub["score"] == 0 and all(t["status"] == "failed" for t in stub["tests"])
+    assert "BEGIN HIDDEN TESTS" not in json.dumps(stub)
+    missing = _gradescope(archive, tmp_path / "none", None)
+    assert missing["score"] == 0 and "no notebook submitted" in missing["output"]
+    assert len(missing["tests"]) == len(suite.checks)
+
+
+def test_bad_topics(tmp_path):
+    with pytest.raises(TypeError, match="topics must be a list"):
+        build_archive("t05", tmp_path / "a.zip")
+    with pytest.raises(ValueError, match="at least one topic"):
+        build_archive([], tmp_path / "a.zip")
+    with pytest.raises(ValueError, match="unknown topic 't99'"):
+        build_archive(["t99"], tmp_path / "a.zip")
+    with pytest.raises(TypeError, match="each topic must be a str, got int"):
+        build_archive([5], tmp_path / "a.zip")
