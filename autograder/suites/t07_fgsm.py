@@ -77,6 +77,21 @@ def _quadratic_inputs():
 
 
 # ----------------------------------------------------------------------------- shape
+def _bad_input_expectations():
+    """The exercise's table of bad inputs: English label -> the one exception it must raise."""
+    return {
+        "epsilon = -0.1": "ValueError",
+        "epsilon = NaN": "ValueError",
+        "epsilon = inf": "ValueError",
+        "a loss_fn returning a vector instead of a scalar": "ValueError",
+        "a loss_fn that does not depend on x": "ValueError",
+        "epsilon given as a string ('0.1')": "TypeError",
+        "epsilon = None": "TypeError",
+        "a number as loss_fn": "TypeError",
+        "a string as x": "TypeError",
+    }
+
+
 @suite.check("shape")
 def output_shape_and_dtype(ns):
     """a float32 (3, 4) input gives a float32 (3, 4) output"""
@@ -231,27 +246,27 @@ def _(got):
 
 @suite.check("behavior", hidden=True)
 def bad_input_is_an_error(ns):
-    """negative or NaN epsilon, a string epsilon, a non-callable loss, text x, a non-scalar loss"""
+    """every bad input of the exercise's table raises the exception the table names"""
     fgsm = need(ns, "fgsm_perturbation")
     loss = _linear_loss(np.ones(3))
     x = np.ones(3)
     return {
-        "negative": raised(fgsm, loss, x, -0.1),
-        "nan": raised(fgsm, loss, x, float("nan")),
-        "string_eps": raised(fgsm, loss, x, "0.1"),
-        "not_callable": raised(fgsm, 3.0, x, 0.1),
-        "text_x": raised(fgsm, loss, "abc", 0.1),
-        "vector_loss": raised(fgsm, lambda t: tf.square(t), x, 0.1),
+        "epsilon = -0.1": raised(fgsm, loss, x, -0.1),
+        "epsilon = NaN": raised(fgsm, loss, x, float("nan")),
+        "epsilon = inf": raised(fgsm, loss, x, float("inf")),
+        "a loss_fn returning a vector instead of a scalar": raised(fgsm, lambda t: tf.square(t), x, 0.1),
+        "a loss_fn that does not depend on x": raised(fgsm, lambda t: tf.constant(1.0), x, 0.1),
+        "epsilon given as a string ('0.1')": raised(fgsm, loss, x, "0.1"),
+        "epsilon = None": raised(fgsm, loss, x, None),
+        "a number as loss_fn": raised(fgsm, 3.0, x, 0.1),
+        "a string as x": raised(fgsm, loss, "abc", 0.1),
         "valid": raised(fgsm, loss, x, 0),
     }
 
 
 @bad_input_is_an_error.verdict
 def _(got):
-    expect_raises(got["negative"], "ValueError", "epsilon = -0.1")
-    expect_raises(got["nan"], "ValueError", "epsilon = NaN")
-    expect_raises(got["string_eps"], "TypeError", "epsilon given as the string '0.1'")
-    expect_raises(got["not_callable"], "TypeError", "a number as loss_fn")
-    expect_raises(got["text_x"], "TypeError", "a string as x")
-    expect_raises(got["vector_loss"], "ValueError", "a loss_fn returning a vector instead of a scalar")
+    for label, kind in _bad_input_expectations().items():
+        expect_raises(got[label], kind, label)
     expect_equal(got["valid"], "no error", "an integer epsilon of 0")
+
