@@ -217,7 +217,8 @@ def build_source_notebook(topic: Topic, suite: Suite) -> nbformat.NotebookNode:
                            grade=True, locked=True, points=points))
     cells.append(_md(f"{cid}-errata", "## 勘误 / Errata\n\n" + topic.section("Errata")))
     if topic.section("Follow-up questions"):
-        cells.append(_md(f"{cid}-follow-up", "## 追问 / Follow-up questions\n\n" + topic.section("Follow-up questions")))
+        cells.append(_md(f"{cid}-follow-up",
+                         "## 追问 / Follow-up questions\n\n" + topic.section("Follow-up questions")))
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},

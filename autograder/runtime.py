@@ -164,7 +164,8 @@ def expect_equal(got, want, what):
     if type(want) is np.ndarray or type(got) is np.ndarray:
         got = expect_array(got, what, shape=np.shape(want), kinds="biuf")
         if not np.array_equal(got, np.asarray(want)):
-            raise CheckFailed(f"{what}: wrong values" if _hidden() else f"{what}: expected {_fmt(want)}, got {_fmt(got)}")
+            raise CheckFailed(f"{what}: wrong values" if _hidden()
+                              else f"{what}: expected {_fmt(want)}, got {_fmt(got)}")
         return
     if type(got) is not type(want) or got != want:
         raise CheckFailed(f"{what}: wrong value" if _hidden() else f"{what}: expected {want!r}, got {got!r}")
