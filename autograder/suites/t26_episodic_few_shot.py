@@ -282,18 +282,52 @@ def _(got):
     _expect_episode(got["s_none"], got["q_none"], _pool(), 3, 2, 2, "episode with seed=None")
 
 
+def _bad_input_expectations():
+    """Each bad input of the exercise's table and the one exception it must raise."""
+    return {
+        "n_way=7 with 6 classes": "ValueError",
+        "5-way 2-shot 3-query with 4 classes of >= 5 examples": "ValueError",
+        "k_shot=13 with at most 12 examples per class": "ValueError",
+        "n_way=0": "ValueError",
+        "k_shot=0": "ValueError",
+        "n_query=-1": "ValueError",
+        "n_way=2.5": "TypeError",
+        "k_shot=True": "TypeError",
+        "a query label absent from support_y": "ValueError",
+        "one support label missing": "ValueError",
+        "one query example missing": "ValueError",
+        "a string as support_x": "TypeError",
+    }
+
+
+def _episode_cases():
+    """The cases of _bad_input_expectations() that impossible_episode_is_an_error tries."""
+    return (
+        "n_way=7 with 6 classes",
+        "5-way 2-shot 3-query with 4 classes of >= 5 examples",
+        "k_shot=13 with at most 12 examples per class",
+        "n_way=0",
+        "k_shot=0",
+        "n_query=-1",
+        "n_way=2.5",
+        "k_shot=True",
+    )
+
+
 @suite.check("behavior", hidden=True)
 def impossible_episode_is_an_error(ns):
-    """too many classes, too few examples per class or bad counts raise; the exact boundary works"""
+    """impossible episodes and bad counts raise ValueError, non-integer counts TypeError; the exact boundary works"""
     sample = need(ns, "sample_episode")
     boundary = sample(_pool(), 4, 3, 3, seed=0)  # classes 100, 3, 9 (exactly 6), 42 have >= 6
     return {
-        "too_many_ways": raised(sample, _pool(), 7, 1, 1, seed=0),
-        "too_few_per_class": raised(sample, _pool(), 5, 2, 3, seed=0),
-        "too_many_shots": raised(sample, _pool(), 1, 13, 0, seed=0),
-        "zero_way": raised(sample, _pool(), 0, 1, 1, seed=0),
-        "zero_shot": raised(sample, _pool(), 2, 0, 1, seed=0),
-        "negative_query": raised(sample, _pool(), 2, 1, -1, seed=0),
+        "n_way=7 with 6 classes": raised(sample, _pool(), 7, 1, 1, seed=0),
+        "5-way 2-shot 3-query with 4 classes of >= 5 examples": raised(sample, _pool(), 5, 2, 3, seed=0),
+        "k_shot=13 with at most 12 examples per class": raised(sample, _pool(), 1, 13, 0, seed=0),
+        "n_way=0": raised(sample, _pool(), 0, 1, 1, seed=0),
+        "k_shot=0": raised(sample, _pool(), 2, 0, 1, seed=0),
+        "n_query=-1": raised(sample, _pool(), 2, 1, -1, seed=0),
+        "n_way=2.5": raised(sample, _pool(), 2.5, 1, 1, seed=0),
+        "k_shot=True": raised(sample, _pool(), 2, True, 1, seed=0),
         "boundary_s": boundary[0],
         "boundary_q": boundary[1],
     }
@@ -301,12 +335,9 @@ def impossible_episode_is_an_error(ns):
 
 @impossible_episode_is_an_error.verdict
 def _(got):
-    expect_raises(got["too_many_ways"], "ValueError", "n_way=7 with 6 classes")
-    expect_raises(got["too_few_per_class"], "ValueError", "5-way 2-shot 3-query with 4 classes of >= 5 examples")
-    expect_raises(got["too_many_shots"], "ValueError", "k_shot=13 with at most 12 examples per class")
-    expect_raises(got["zero_way"], "ValueError", "n_way=0")
-    expect_raises(got["zero_shot"], "ValueError", "k_shot=0")
-    expect_raises(got["negative_query"], "ValueError", "n_query=-1")
+    expected = _bad_input_expectations()
+    for label in _episode_cases():
+        expect_raises(got[label], expected[label], label)
     _expect_episode(got["boundary_s"], got["boundary_q"], _pool(), 4, 3, 3,
                     "4-way 3-shot 3-query (a class with exactly 6 examples is allowed)")
 
@@ -335,23 +366,34 @@ def _(got):
     expect(expect_number(got["loss"], "loss") > 0, "the loss of a random encoder must be positive")
 
 
+def _loss_cases():
+    """The cases of _bad_input_expectations() that loss_bad_input_is_an_error tries."""
+    return (
+        "a query label absent from support_y",
+        "one support label missing",
+        "one query example missing",
+        "a string as support_x",
+    )
+
+
 @suite.check("behavior", hidden=True)
 def loss_bad_input_is_an_error(ns):
-    """a query label absent from the support set, or label counts not matching the inputs, raise"""
+    """a query label absent from the support set or label counts not matching raise ValueError; text TypeError"""
     loss_fn = need(ns, "prototypical_episode_loss")
     encoder = _dense_encoder(5, 6, 4)
     support_x, support_y, query_x, query_y = _loss_episode(5)
     unknown = query_y.copy()
     unknown[0] = 999
     return {
-        "unknown_label": raised(loss_fn, encoder, support_x, support_y, query_x, unknown),
-        "support_count": raised(loss_fn, encoder, support_x, support_y[:-1], query_x, query_y),
-        "query_count": raised(loss_fn, encoder, support_x, support_y, query_x[:-1], query_y),
+        "a query label absent from support_y": raised(loss_fn, encoder, support_x, support_y, query_x, unknown),
+        "one support label missing": raised(loss_fn, encoder, support_x, support_y[:-1], query_x, query_y),
+        "one query example missing": raised(loss_fn, encoder, support_x, support_y, query_x[:-1], query_y),
+        "a string as support_x": raised(loss_fn, encoder, "support", support_y, query_x, query_y),
     }
 
 
 @loss_bad_input_is_an_error.verdict
 def _(got):
-    expect_raises(got["unknown_label"], "ValueError", "a query label absent from support_y")
-    expect_raises(got["support_count"], "ValueError", "one support label missing")
-    expect_raises(got["query_count"], "ValueError", "one query example missing")
+    expected = _bad_input_expectations()
+    for label in _loss_cases():
+        expect_raises(got[label], expected[label], label)
