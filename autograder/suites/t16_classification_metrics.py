@@ -61,6 +61,22 @@ def _expect_metrics(got, want, what):
     expect(not wrong, f"{what}: wrong " + ", ".join(wrong))
 
 
+def _bad_input_expectations():
+    """The exercise's table of bad inputs: English label -> the one exception it must raise."""
+    return {
+        "labels [0, 2, 0, 2]": "ValueError",
+        "labels -1/1": "ValueError",
+        "3 labels for 4 probabilities": "ValueError",
+        "(2, 2) labels and probabilities": "ValueError",
+        "a NaN probability": "ValueError",
+        "a string as y_true": "TypeError",
+        "None as y_prob": "TypeError",
+        "the threshold '0.5' (a string)": "TypeError",
+        "a NaN threshold": "ValueError",
+        "an infinite threshold": "ValueError",
+    }
+
+
 # ----------------------------------------------------------------------------- shape
 @suite.check("shape")
 def returns_dict_of_four_floats(ns):
@@ -187,31 +203,27 @@ def _(got):
 
 @suite.check("behavior", hidden=True)
 def bad_input_is_an_error(ns):
-    """labels other than 0/1, unequal lengths, NaN scores, text and a bad threshold raise clear errors"""
+    """every bad input of the exercise's table raises the exception the table names"""
     metrics = need(ns, "binary_classification_metrics")
     p = [0.1, 0.7, 0.4, 0.9]
     return {
-        "labels_0_2": raised(metrics, [0, 2, 0, 2], p),
-        "labels_minus_one": raised(metrics, [-1, 1, -1, 1], p),
-        "length": raised(metrics, [0, 1, 0], p),
-        "two_d": raised(metrics, [[0, 1], [0, 1]], [[0.1, 0.7], [0.4, 0.9]]),
-        "nan": raised(metrics, [0, 1, 0, 1], [0.1, float("nan"), 0.4, 0.9]),
-        "text": raised(metrics, "0101", p),
-        "threshold_text": raised(metrics, [0, 1, 0, 1], p, threshold="0.5"),
-        "threshold_nan": raised(metrics, [0, 1, 0, 1], p, threshold=float("nan")),
+        "labels [0, 2, 0, 2]": raised(metrics, [0, 2, 0, 2], p),
+        "labels -1/1": raised(metrics, [-1, 1, -1, 1], p),
+        "3 labels for 4 probabilities": raised(metrics, [0, 1, 0], p),
+        "(2, 2) labels and probabilities": raised(metrics, [[0, 1], [0, 1]], [[0.1, 0.7], [0.4, 0.9]]),
+        "a NaN probability": raised(metrics, [0, 1, 0, 1], [0.1, float("nan"), 0.4, 0.9]),
+        "a string as y_true": raised(metrics, "0101", p),
+        "None as y_prob": raised(metrics, [0, 1, 0, 1], None),
+        "the threshold '0.5' (a string)": raised(metrics, [0, 1, 0, 1], p, threshold="0.5"),
+        "a NaN threshold": raised(metrics, [0, 1, 0, 1], p, threshold=float("nan")),
+        "an infinite threshold": raised(metrics, [0, 1, 0, 1], p, threshold=float("inf")),
     }
 
 
 @bad_input_is_an_error.verdict
 def _(got):
-    expect_raises(got["labels_0_2"], "ValueError", "labels [0, 2, 0, 2]")
-    expect_raises(got["labels_minus_one"], "ValueError", "labels -1/1")
-    expect_raises(got["length"], "ValueError", "3 labels for 4 probabilities")
-    expect_raises(got["two_d"], "ValueError", "(2, 2) labels and probabilities")
-    expect_raises(got["nan"], "ValueError", "a NaN probability")
-    expect_raises(got["text"], "TypeError", "a string as y_true")
-    expect_raises(got["threshold_text"], "TypeError", "the threshold '0.5' (a string)")
-    expect_raises(got["threshold_nan"], "ValueError", "a NaN threshold")
+    for label, kind in _bad_input_expectations().items():
+        expect_raises(got[label], kind, label)
 
 
 @suite.check("behavior", hidden=True)
