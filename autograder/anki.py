@@ -3,8 +3,8 @@
 One note per interview question (the 15 concept topics) and one per exercise's key idea
 (all 30 topics), with 中文 and English fields side by side:
 
-- interview note: the question on the front; the reference answer's key points, the follow-up
-  questions (when the topic has them) and the errata on the back;
+- interview note: the question on the front; the reference answer's key points, the rubric and
+  the follow-up questions (when the topic has them) and the errata on the back;
 - exercise note: what to implement on the front; the hints (the key idea) and the errata (what
   the seed's code got wrong) on the back.
 
@@ -81,7 +81,8 @@ def to_html(markdown: str) -> str:
         kept.append(fragment)
         return f"MMQBKEPT{len(kept) - 1}X"
 
-    text = re.sub(r"`([^`\n]+)`", lambda m: keep(f"<code>{html.escape(m.group(1))}</code>"), markdown)
+    text = re.sub(r"`([^`]+)`", lambda m: keep(f"<code>{html.escape(' '.join(m.group(1).split()))}</code>"),
+                  markdown)  # a code span may run over a line break (Markdown joins it with a space)
     text = re.sub(r"\$\$(.+?)\$\$", lambda m: keep(html.escape(f"\\[{m.group(1).strip()}\\]")), text, flags=re.S)
     text = re.sub(r"(?<![\\$])\$(?!\s)([^$\n]+?)(?<!\s)\$", lambda m: keep(html.escape(f"\\({m.group(1)}\\)")), text)
     rendered = _MARKDOWN(text).strip()
@@ -113,6 +114,7 @@ def note_fields(item: Item) -> dict[str, str]:
     if item.kind == INTERVIEW:
         front = language_blocks(topic.section("Interview question"))
         parts = [("Reference answer", "参考答案要点", "Reference answer: key points"),
+                 ("Rubric", "评分要点", "Rubric: what a written answer is graded on"),
                  ("Follow-up questions", "追问", "Follow-up questions"),
                  ("Errata", "勘误：原答案错在哪里", "Errata: what the seed's answer got wrong")]
         kind = "面试题 / Interview question"

@@ -636,9 +636,10 @@ def _interview(term: Terminal, schedule: Schedule, item: Item) -> int | str:
         schedule.progress.record_answer(item.topic.slug, "\n".join(lines))
     term.write("")
     _show(term, interview_key(item.topic))
-    if item.topic.section("Follow-up questions"):
-        term.write("")
-        _show(term, "## 追问 / Follow-up questions\n\n" + item.topic.section("Follow-up questions"))
+    for name, heading in (("Rubric", "评分要点 / Rubric"), ("Follow-up questions", "追问 / Follow-up questions")):
+        if item.topic.section(name):
+            term.write("")
+            _show(term, f"## {heading}\n\n" + item.topic.section(name))
     choice = _ask_rating(term, schedule, item)
     if isinstance(choice, int):
         state = schedule.rate(item.key, choice)

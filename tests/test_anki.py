@@ -1,6 +1,7 @@
 """mmqb anki: open the .apkg (a zip with a SQLite collection) and check notes, fields and ids."""
 
 import dataclasses
+import html
 import json
 import re
 import sqlite3
@@ -9,7 +10,7 @@ import zipfile
 import pytest
 from click.testing import CliRunner
 
-from autograder.anki import DECK_ID, FIELDS, MODEL_ID, build_deck, to_html, write_deck
+from autograder.anki import DECK_ID, FIELDS, MODEL_ID, build_deck, language_blocks, to_html, write_deck
 from autograder.cli import main
 from autograder.review import Item, all_items
 from autograder.topics import all_topics, get_topic
@@ -59,24 +60,36 @@ def test_one_note_per_interview_question_and_per_exercise(deck):
             assert note[name].strip(), (key, name)
 
 
+def _first_plain_run(markdown, language):
+    """A run of text with no Markdown inside: 2+ Chinese characters, 3+ plain English words, or code."""
+    pattern = r"[\u4e00-\u9fff]{2,}" if language == "中文" else r"[A-Za-z]+(?: [A-Za-z]+){2,}"
+    found = re.search(pattern, markdown) or re.search(r"`([^`]+)`", markdown)  # else its first code span
+    return html.escape(" ".join(found.group(found.lastindex or 0).split()), quote=True)
+
+
 def test_fields_are_bilingual_with_key_points_errata_and_mathjax(deck):
     (notes, *_), _ = deck
+    for key, note in notes.items():
+        topic = get_topic(note["Topic"])
+        front = "Interview question" if key.startswith("interview:") else "Exercise"
+        back = ("Reference answer", "Errata") if key.startswith("interview:") else ("Hints", "Errata")
+        for language, suffix in (("中文", "Zh"), ("English", "En")):
+            shown = language_blocks(topic.section(front))[language].split("\n\n")[0]  # an exercise: its intro
+            assert _first_plain_run(shown, language) in note["Front" + suffix], (key, front, language)
+            for name in back:
+                block = language_blocks(topic.section(name))[language]
+                assert _first_plain_run(block, language) in note["Back" + suffix], (key, name, language)
+            # formulas are MathJax, never raw $...$ (code spans may hold a $)
+            assert "$" not in re.sub(r"<code>.*?</code>", "", note["Back" + suffix], flags=re.S), key
     t05 = notes["interview:t05_attention"]
     assert "请简述多模态大模型中的注意力机制及其作用" in t05["FrontZh"]
-    assert "Briefly describe the attention mechanism" in t05["FrontEn"]
-    assert "参考答案" in t05["BackZh"] and "勘误" in t05["BackZh"] and "减少不必要的计算" in t05["BackZh"]
-    assert "Errata" in t05["BackEn"] and "does <strong>not</strong> reduce computation" in t05["BackEn"]
+    assert "参考答案" in t05["BackZh"] and "勘误" in t05["BackZh"] and "Errata" in t05["BackEn"]
     assert "<li>" in t05["BackEn"]  # the numbered key points became a list
-    # formulas are MathJax, never raw $...$ and never mangled by Markdown emphasis
-    assert r"\(\mathrm{softmax}(QK^\top/\sqrt{d})\)" in t05["BackEn"]
+    # never mangled by Markdown emphasis (the _ and * of a formula)
+    assert r"\(\mathrm{Attention}(Q,K,V)=\mathrm{softmax}(QK^\top/\sqrt{d})V\)" in t05["BackEn"]
     assert r"\(O(L^2 d)\)" in t05["BackZh"]
-    for note in notes.values():
-        for name in ("FrontZh", "FrontEn", "BackZh", "BackEn"):
-            assert "$" not in re.sub(r"<code>.*?</code>", "", note[name], flags=re.S), (note["Key"], name)
     t02 = notes["exercise:t02_fusion_attention"]
-    assert "<code>concatenate_features(text_feature, image_feature)</code>" not in t02["BackEn"]
     assert "实现两个函数" in t02["FrontZh"] and "Implement two functions" in t02["FrontEn"]
-    assert "tf.concat([a, b], axis=-1)" in t02["BackEn"] and "axis=0" in t02["BackZh"]  # hints, errata
     assert "Key idea" in t02["BackEn"] and "关键思路" in t02["BackZh"]
     assert "Interview question" not in t02["Kind"]
 
@@ -98,8 +111,9 @@ def test_a_note_guid_depends_only_on_its_item(deck, tmp_path):
 
 
 def test_to_html_keeps_formulas_and_code():
-    out = to_html("Scale by $1/\\sqrt{d}$ with `x_1 * y_$2` and\n\n$$a_i * b_i < c$$\n\n**bold** *it*")
+    out = to_html("Scale by $1/\\sqrt{d}$ with `x_1 * y_$2` and\n\n$$a_i * b_i < c$$\n\n**bold** *it* `f(a,\nb)` `g`")
     assert r"\(1/\sqrt{d}\)" in out and "<code>x_1 * y_$2</code>" in out
+    assert "<code>f(a, b)</code> <code>g</code>" in out  # a code span over a line break
     assert r"\[a_i * b_i &lt; c\]" in out and out.count("<em>") == 1  # only *it* is emphasis
     assert "<strong>bold</strong>" in out and "<em>it</em>" in out
     assert to_html("<script>alert(1)</script>").count("<script>") == 0
@@ -128,3 +142,18 @@ def test_an_edited_text_keeps_its_note_guid(deck):
     note = build_deck([edited]).notes[0]
     assert "A new erratum." in note.fields[FIELDS.index("BackEn")]
     assert note.guid == notes["interview:t05_attention"]["guid"]  # a re-import updates, never duplicates
+
+
+def test_interview_back_has_rubric_and_follow_up_questions(deck):
+    (notes, *_), _ = deck
+    t01 = notes["interview:t01_class_balance"]
+    assert "<h4>Rubric: what a written answer is graded on</h4>" in t01["BackEn"]
+    assert "Separates class imbalance from modality imbalance" in t01["BackEn"]
+    assert "<h4>追问</h4>" in t01["BackZh"] and r"\(\beta = (V-1)/V\)" in t01["BackZh"]
+    order = [t01["BackEn"].index(h) for h in ("Reference answer", "Rubric", "Follow-up questions", "Errata")]
+    assert order == sorted(order)
+    for note in notes.values():  # every topic that has the sections shows them
+        topic = get_topic(note["Topic"])
+        if note["Key"].startswith("interview:"):
+            assert ("Rubric:" in note["BackEn"]) == bool(topic.section("Rubric"))
+            assert ("Follow-up questions" in note["BackEn"]) == bool(topic.section("Follow-up questions"))
