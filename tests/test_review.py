@@ -117,7 +117,7 @@ def test_again_shows_the_card_again_in_the_same_session(tmp_path):
     assert out.count("请简述多模态大模型中常见的问题及其解决方案") == 2
     assert [(k, int(r)) for k, r in summary.ratings] == [("interview:t01_class_balance", 1),
                                                           ("interview:t01_class_balance", 3)]
-    assert "2 of 2" in out and "参考答案 / Reference answer" in out
+    assert "2 of 2" in out and "参考答案 / Reference answer" in out and "评分要点 / Rubric" in out
     assert Progress(tmp_path).answers("t01_class_balance") == ["class weights", "class weights and modality dropout"]
     due = replay(oracle_interview(), [(T0, fsrs.Rating.Again), (T0, fsrs.Rating.Good)])[-1]
     assert schedule.card("interview:t01_class_balance").card.due == due
