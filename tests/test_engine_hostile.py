@@ -80,6 +80,12 @@ def test_cheat_scores_no_more_than_an_honest_wrong_answer(worker, tmp_path, hone
                                                 [t.name for t in result.tests if t.passed])
 
 
+def test_a_forged_engine_fault_is_graded_as_the_students_crash(worker, tmp_path):
+    result = grade_code(worker, tmp_path, _fixture("forge_engine_fault"))
+    assert result.graded and result.score == 0 and result.status == "crashed", result.message
+    assert "forged" not in " ".join(result.isolation)
+
+
 def test_segfault_is_reported_as_a_crash(worker, tmp_path):
     result = grade_code(worker, tmp_path, _fixture("segfault"))
     assert result.status == "crashed" and "SIGSEGV" in result.message

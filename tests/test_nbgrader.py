@@ -20,7 +20,7 @@ from autograder.engine.grader import Limits, WarmWorker, grade_path
 from autograder.mutation import load_mutants, reference_cell, reference_source, submission_notebook
 from autograder.topics import ROOT, get_topic
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader_parity")]
+pytestmark = pytest.mark.slow
 NBGRADER = str(Path(sys.executable).parent / "nbgrader")
 
 

@@ -67,10 +67,20 @@ class Phase:
 
     @property
     def isolation(self) -> list[str] | None:
-        """The isolation steps the child reported, or None if it never got that far."""
-        found = self.of_kind("isolation")
-        steps = found[0].get("steps") if found else None
+        """The isolation steps the child reported, or None if it never got that far.
+
+        Only the first frame counts: the child sends it before any student code runs, so a
+        later "isolation" or "isolation_failed" frame is the student's forgery.
+        """
+        first = self.messages[0] if self.messages else {}
+        steps = first.get("steps") if first.get("kind") == "isolation" else None
         return [s for s in steps if type(s) is str] if type(steps) is list else None
+
+    @property
+    def isolation_failure(self) -> str | None:
+        """The failed step's message, if the child's first frame says isolation failed."""
+        first = self.messages[0] if self.messages else {}
+        return str(first.get("message")) if first.get("kind") == "isolation_failed" else None
 
     @property
     def finished(self) -> bool:
@@ -254,15 +264,17 @@ class WarmWorker:
     def _frames(phase: Phase, buffer: bytes, received: int, limits: Limits) -> tuple[bytes, tuple[str, str] | None]:
         if received > limits.result_bytes:
             return buffer, ("output", f"results larger than {limits.result_bytes} bytes")
-        try:
-            frames, buffer = wire.split_frames(buffer, limits.result_bytes)
-            for frame in frames:
-                message = wire.decode(frame)
-                if type(message) is dict:
-                    phase.messages.append(message)
-        except wire.WireError as exc:
-            return buffer, ("crashed", f"garbled results: {exc}")
-        return buffer, None
+        while True:  # one frame at a time: frames before a garbled one are kept
+            try:
+                frames, rest = wire.split_frames(buffer, limits.result_bytes, limit_count=1)
+                if not frames:
+                    return buffer, None
+                message = wire.decode(frames[0])
+            except wire.WireError as exc:
+                return buffer, ("crashed", f"garbled results: {exc}")
+            buffer = rest
+            if type(message) is dict:
+                phase.messages.append(message)
 
 
 def probe_job(check: Check) -> dict[str, Any]:
@@ -304,9 +316,8 @@ def run_probes(sub: Submission, suite: Suite, worker: WarmWorker, limits: Limits
 
 
 def _require_isolated(phase: Phase) -> None:
-    failed = phase.of_kind("isolation_failed")
-    if failed:
-        raise EngineFault(f"isolation step failed, submission not run: {failed[0].get('message')}")
+    if phase.isolation_failure is not None:
+        raise EngineFault(f"isolation step failed, submission not run: {phase.isolation_failure}")
     if phase.isolation is None:
         raise EngineFault(f"the sandbox did not start ({phase.status or 'no report'}: {phase.detail})"[:300])
 

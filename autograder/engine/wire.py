@@ -99,10 +99,10 @@ def write_frame(stream: BinaryIO | int, payload: bytes) -> None:
         stream.flush()
 
 
-def split_frames(buffer: bytes, limit: int) -> tuple[list[bytes], bytes]:
-    """Split complete frames off ``buffer``; return them and the incomplete rest."""
+def split_frames(buffer: bytes, limit: int, limit_count: int | None = None) -> tuple[list[bytes], bytes]:
+    """Split complete frames (at most ``limit_count``) off ``buffer``; return them and the rest."""
     frames = []
-    while len(buffer) >= _HEADER.size:
+    while len(buffer) >= _HEADER.size and (limit_count is None or len(frames) < limit_count):
         (size,) = _HEADER.unpack_from(buffer)
         if size > limit:
             raise WireError(f"frame of {size} bytes exceeds the limit of {limit}")
