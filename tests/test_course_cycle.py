@@ -273,6 +273,8 @@ def _concurrent_runs(course, slugs, students, db_url=None):
     total = len(slugs) * len(students)
     assert sum(c[0] for c in counts) == total, counts  # each submission graded exactly once over both runs
     assert all(sum(c) == total for c in counts), counts  # and each run accounted for every submission
+    # both runs start at once and claim 4 submissions at a time: both graded some (they did run concurrently)
+    assert all(c[0] > 0 for c in counts), counts
     return counts
 
 
@@ -291,10 +293,10 @@ def test_two_concurrent_runs_grade_each_submission_once(backend, tmp_path):
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         engine.dispose()
-    slugs = ["t05_attention", "t02_fusion_attention"]
+    slugs = ["t05_attention"]
     config = f"c.CourseDirectory.db_url = {url!r}" if url else ""
     course = _new_course(tmp_path / "course", slugs, config)
-    students = [f"s{i}" for i in range(6)]
+    students = [f"s{i}" for i in range(8)]
     for slug in slugs:
         release = _release(slug)
         for i, student in enumerate(students):
