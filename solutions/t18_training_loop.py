@@ -61,7 +61,7 @@ def train_model(model, train_data, train_label, epochs, batch_size, learning_rat
         train_label: ``(N,)`` (or ``(N, 1)``) integer class labels in ``[0, C)``.
         epochs: number of passes over the data (0 trains nothing).
         batch_size: samples per step (>= 1).
-        learning_rate: Adam's learning rate (> 0).
+        learning_rate: Adam's learning rate (>= 0; 0 leaves the weights unchanged but still reports the loss).
         seed: seeds the shuffling; the same seed gives the same batches and the same result.
 
     Returns:
@@ -87,8 +87,8 @@ def train_model(model, train_data, train_label, epochs, batch_size, learning_rat
     batch_size = _positive_int(batch_size, "batch_size", 1)
     if isinstance(learning_rate, (bool, np.bool_)) or not isinstance(learning_rate, (int, float, np.number)):
         raise TypeError(f"learning_rate must be a number, got {type(learning_rate).__name__}")
-    if not (math.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate}")
+    if not (math.isfinite(learning_rate) and learning_rate >= 0):
+        raise ValueError(f"learning_rate must be a finite number >= 0 (0 is a no-op step), got {learning_rate}")
     if seed is not None:
         seed = _positive_int(seed, "seed", 0)
 

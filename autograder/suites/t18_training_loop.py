@@ -147,6 +147,25 @@ def _expect_replay(got, data_seed, n, epochs, batch_size, learning_rate):
     expect_close(got["bias"], want_b, "trained bias")
 
 
+def _bad_input_expectations():
+    """The exercise's table of bad inputs: English label -> the one exception it must raise."""
+    return {
+        "batch_size=0": "ValueError",
+        "batch_size=2.5": "TypeError",
+        "epochs=-1": "ValueError",
+        "epochs=1.5": "TypeError",
+        "learning_rate=-0.01": "ValueError",
+        "learning_rate=NaN": "ValueError",
+        "learning_rate=inf": "ValueError",
+        "learning_rate given as a string": "TypeError",
+        "5 labels for 6 samples": "ValueError",
+        "a label of -1": "ValueError",
+        "a label of 0.5": "ValueError",
+        "0 training samples": "ValueError",
+        "a plain function as the model": "TypeError",
+    }
+
+
 # ----------------------------------------------------------------------------- shape
 @suite.check("shape")
 def returns_model_and_history(ns):
@@ -240,6 +259,20 @@ def _(got):
     _expect_replay(got, 3, 11, 2, 3, 0.02)
 
 
+@suite.check("numeric", hidden=True)
+def zero_learning_rate_is_a_no_op_step(ns):
+    """learning_rate=0 is accepted: the weights stay put and the history still reports the losses"""
+    return _train(need(ns, "train_model"), 4, 9, 2, 4, 0.0, seed=5)
+
+
+@zero_learning_rate_is_a_no_op_step.verdict
+def _(got):
+    kernel, bias = _initial_weights(4)
+    expect_close(got["kernel"], kernel, "kernel after training with learning_rate=0", rtol=0, atol=1e-7)
+    expect_close(got["bias"], bias, "bias after training with learning_rate=0", rtol=0, atol=1e-7)
+    _expect_replay(got, 4, 9, 2, 4, 0.0)
+
+
 # -------------------------------------------------------------------------- behavior
 @suite.check("behavior")
 def every_sample_once_per_epoch(ns):
@@ -294,38 +327,34 @@ def _(got):
 
 @suite.check("behavior", hidden=True)
 def bad_input_is_an_error(ns):
-    """bad batch size, epochs, learning rate, labels or model raise ValueError / TypeError"""
+    """every bad input of the exercise's table raises the exception the table names"""
     train_model = need(ns, "train_model")
     x, y = _data(7, 6)
     kernel, bias = _initial_weights(7)
 
     def attempt(*args, **kwargs):
         return raised(train_model, _recording_model(kernel, bias, []), *args, **kwargs)
-
     return {
-        "batch_zero": attempt(x, y, 1, 0, 0.01),
-        "batch_float": attempt(x, y, 1, 2.5, 0.01),
-        "epochs_negative": attempt(x, y, -1, 2, 0.01),
-        "lr_zero": attempt(x, y, 1, 2, 0.0),
-        "label_length": attempt(x, y[:5], 1, 2, 0.01),
-        "label_negative": attempt(x, np.array([0, 1, -1, 2, 0, 1]), 1, 2, 0.01),
-        "label_fraction": attempt(x, np.array([0, 1, 0.5, 2, 0, 1]), 1, 2, 0.01),
-        "no_samples": attempt(np.zeros((0, 3)), np.zeros(0, dtype=np.int64), 1, 2, 0.01),
-        "not_a_model": raised(train_model, lambda t: t, x, y, 1, 2, 0.01),
+        "batch_size=0": attempt(x, y, 1, 0, 0.01),
+        "batch_size=2.5": attempt(x, y, 1, 2.5, 0.01),
+        "epochs=-1": attempt(x, y, -1, 2, 0.01),
+        "epochs=1.5": attempt(x, y, 1.5, 2, 0.01),
+        "learning_rate=-0.01": attempt(x, y, 1, 2, -0.01),
+        "learning_rate=NaN": attempt(x, y, 1, 2, float("nan")),
+        "learning_rate=inf": attempt(x, y, 1, 2, float("inf")),
+        "learning_rate given as a string": attempt(x, y, 1, 2, "0.01"),
+        "5 labels for 6 samples": attempt(x, y[:5], 1, 2, 0.01),
+        "a label of -1": attempt(x, np.array([0, 1, -1, 2, 0, 1]), 1, 2, 0.01),
+        "a label of 0.5": attempt(x, np.array([0, 1, 0.5, 2, 0, 1]), 1, 2, 0.01),
+        "0 training samples": attempt(np.zeros((0, 3)), np.zeros(0, dtype=np.int64), 1, 2, 0.01),
+        "a plain function as the model": raised(train_model, lambda t: t, x, y, 1, 2, 0.01),
     }
 
 
 @bad_input_is_an_error.verdict
 def _(got):
-    expect_raises(got["batch_zero"], "ValueError", "batch_size=0")
-    expect_raises(got["batch_float"], ("TypeError", "ValueError"), "batch_size=2.5")
-    expect_raises(got["epochs_negative"], "ValueError", "epochs=-1")
-    expect_raises(got["lr_zero"], "ValueError", "learning_rate=0")
-    expect_raises(got["label_length"], "ValueError", "5 labels for 6 samples")
-    expect_raises(got["label_negative"], "ValueError", "a label of -1")
-    expect_raises(got["label_fraction"], "ValueError", "a label of 0.5")
-    expect_raises(got["no_samples"], "ValueError", "0 training samples")
-    expect_raises(got["not_a_model"], "TypeError", "a plain function as the model")
+    for label, kind in _bad_input_expectations().items():
+        expect_raises(got[label], kind, label)
 
 
 @suite.check("behavior", hidden=True)

@@ -64,4 +64,16 @@ MUTANTS = [
         "            order = np.arange(n)\n",
         caught_by=("behavior.inputs_not_mutated",),
     ),
+    Mutant(
+        "zero_learning_rate_rejected",
+        "math.isfinite(learning_rate) and learning_rate >= 0",
+        "math.isfinite(learning_rate) and learning_rate > 0",
+        caught_by=("numeric.zero_learning_rate_is_a_no_op_step",),
+    ),
+    Mutant(
+        "negative_learning_rate_accepted",
+        "math.isfinite(learning_rate) and learning_rate >= 0",
+        "math.isfinite(learning_rate)",
+        caught_by=("behavior.bad_input_is_an_error",),
+    ),
 ]

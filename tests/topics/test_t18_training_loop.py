@@ -61,3 +61,26 @@ def test_bad_batch_size_messages():
 def test_not_a_model_is_a_type_error():
     with pytest.raises(TypeError, match=r"model must be a Keras model, got function"):
         train_model(lambda t: t, np.zeros((4, 4)), np.zeros(4, dtype=int), 1, 2, 0.1)
+
+
+def test_zero_learning_rate_keeps_the_weights_and_reports_the_model_evaluate_loss():
+    # Issue 10 item 4: learning_rate=0 is Keras's own no-op step; the history must still hold
+    # the loss, which with unchanged weights is what model.evaluate reports for every epoch.
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(12, 4)).astype(np.float32)
+    y = rng.integers(0, 3, size=12)
+    model = _linear_model(2)
+    before = [w.copy() for w in model.get_weights()]
+    model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    want = model.evaluate(x, y, batch_size=12, verbose=0)
+    _, history = train_model(model, x, y, epochs=2, batch_size=5, learning_rate=0.0, seed=1)
+    for a, b in zip(model.get_weights(), before, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(history, [want, want], rtol=1e-5)
+
+
+@pytest.mark.parametrize("rate", [-0.01, float("nan"), float("inf")])
+def test_negative_and_non_finite_learning_rates_are_value_errors(rate):
+    x, y = np.ones((4, 4), np.float32), np.zeros(4, np.int64)
+    with pytest.raises(ValueError, match=r"learning_rate must be a finite number >= 0"):
+        train_model(_linear_model(0), x, y, epochs=1, batch_size=2, learning_rate=rate)
