@@ -76,10 +76,12 @@ class DaskPool:
 
     def run(self, tasks: list[Task], limits: Limits) -> Iterator[tuple[Task, SubmissionResult]]:
         """Grade ``tasks`` on the cluster; yield each result as it is ready."""
+        import uuid
         from dataclasses import asdict
 
         from distributed import as_completed as dask_completed
 
+        run = uuid.uuid4().hex[:8]  # two runs on one cluster must not share task keys
         futures = {}
         for t in tasks:
             try:
@@ -87,7 +89,7 @@ class DaskPool:
             except (OSError, UnicodeDecodeError):
                 text = ""  # graded as an unreadable notebook
             futures[self.client.submit(_grade_on_dask, Path(t.path).name, text, t.assignment, asdict(limits),
-                                       self.isolation, key=f"mmqb-{t.assignment}-{t.student}", pure=False)] = t
+                                       self.isolation, key=f"mmqb-{run}-{t.assignment}-{t.student}", pure=False)] = t
         for future in dask_completed(futures):
             yield futures[future], SubmissionResult.from_dict(future.result())
 

@@ -1,0 +1,108 @@
+"""Scale-out through a real dask cluster: `dask scheduler` and `dask worker` processes on loopback.
+
+Tasks carry the notebook's content (no shared filesystem: the notebooks are deleted as soon
+as the first result is back, and the rest still grade), results come back as data, and each
+dask worker process leases its own sandbox uid (as root).
+"""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.engine.course import Task
+from autograder.engine.grader import Limits
+from autograder.engine.pool import DaskPool
+from autograder.mutation import load_mutants, reference_cell, reference_source, submission_notebook
+from autograder.topics import ROOT
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dask_cli")]
+DASK = str(Path(sys.executable).parent / "dask")
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    scheduler_file = tmp_path / "scheduler.json"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0")
+    procs = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                               "--scheduler-file", str(scheduler_file)], env=env, cwd=tmp_path,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    for _ in range(300):
+        if scheduler_file.exists() and scheduler_file.stat().st_size:
+            break
+        time.sleep(0.1)
+    workdir = tmp_path / "workers"  # the dask workers run elsewhere than the course
+    workdir.mkdir()
+    procs.append(subprocess.Popen([DASK, "worker", "--scheduler-file", str(scheduler_file), "--nworkers", "2",
+                                   "--nthreads", "1", "--no-dashboard", "--local-directory", str(workdir)],
+                                  env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    import json
+
+    address = json.loads(scheduler_file.read_text())["address"]
+    from distributed import Client
+
+    with Client(address) as client:
+        client.wait_for_workers(2, timeout=120)
+    yield address
+    for proc in reversed(procs):
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_cohort_graded_through_real_scheduler_and_worker_processes(cluster, tmp_path):
+    cohort = {("t05_attention", "ref"): reference_cell("t05_attention"), ("t05_attention", "stub"): None,
+              ("t16_classification_metrics", "ref"): reference_cell("t16_classification_metrics"),
+              ("t16_classification_metrics", "mutant"):
+                  load_mutants("t16_classification_metrics")[0].apply(reference_source("t16_classification_metrics"))}
+    tasks = []
+    for (slug, student), code in cohort.items():
+        release = nbformat.read(ROOT / "release" / slug / f"{slug}.ipynb", as_version=4)
+        path = tmp_path / "course" / "submitted" / student / slug / f"{slug}.ipynb"
+        path.parent.mkdir(parents=True)
+        nbformat.write(submission_notebook(release, code), path)
+        tasks.append(Task(slug, student, path, None))
+    pool = DaskPool(cluster)
+    results = {}
+    try:
+        for task, result in pool.run(tasks, Limits(wall_seconds=120)):
+            if not results:
+                for t in tasks:  # every task already carries its notebook: no shared disk needed
+                    t.path.unlink(missing_ok=True)
+            results[(task.assignment, task.student)] = result
+    finally:
+        pool.close()
+    assert len(results) == 4 and all(r.graded for r in results.values()), [r.message for r in results.values()]
+    for slug in ("t05_attention", "t16_classification_metrics"):
+        ref = results[(slug, "ref")]
+        assert ref.score == ref.max_score, [(t.name, t.message) for t in ref.tests if not t.passed]
+        assert any(step.startswith("new root:") for step in ref.isolation)
+    assert results[("t05_attention", "stub")].score == 0
+    assert 0 < results[("t16_classification_metrics", "mutant")].score < 10
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="sandbox uids are leased only as root")
+def test_uid_leases_are_unique_across_processes():
+    code = ("import time; from autograder.engine.settings import UidLease; l = UidLease(); "
+            "print(l.acquire(), flush=True); time.sleep(20)")
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+             for _ in range(3)]
+    try:
+        uids = [int(p.stdout.readline()) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+    assert len(set(uids)) == 3, uids
+    from autograder.engine.settings import UidLease
+
+    lease = UidLease()
+    assert lease.acquire() in uids  # a dead holder's uid is free again
+    lease.release()
