@@ -106,19 +106,24 @@ class WarmWorker:
         self.lease: settings.UidLease | None = None
         self.mode = "full"
         self.lock = threading.Lock()
+        self.command = [sys.executable, "-m", "autograder.engine.worker"]  # + the socket's descriptor
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> None:
         """Start the worker, wait until TensorFlow is imported and isolation is tested."""
-        self.run_dir = settings.make_run_dir()
-        if os.geteuid() == 0 and self.lease is None:
-            self.lease = settings.UidLease()
-            self.lease.acquire()
+        try:
+            self.run_dir = settings.make_run_dir()
+            if os.geteuid() == 0 and self.lease is None:
+                self.lease = settings.UidLease()
+                self.lease.acquire()
+        except (OSError, RuntimeError) as exc:
+            self.close()
+            raise EngineFault(f"cannot prepare the sandbox folders or uid: {exc}") from None
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         log_path = os.path.join(self.run_dir, "worker.log")
         with open(log_path, "ab") as log_file:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "autograder.engine.worker", str(theirs.fileno())],
+                [*self.command, str(theirs.fileno())],
                 pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
                 env=settings.worker_env(self.run_dir), cwd=self.run_dir)
         theirs.close()
