@@ -55,9 +55,10 @@ def select_topics(selected: list[str] | None) -> list[Topic]:
 def run_demo(course: Path, selected: list[str] | None = None, workers: int = 2) -> dict[tuple[str, str], float]:
     """Build, lay out ``course``, grade the sample cohort, print the scores and the report path."""
     from autograder.engine.autograde import autograde
+    from autograder.engine.settings import QUIET_ENV
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    for name, value in QUIET_ENV.items():
+        os.environ.setdefault(name, value)
     topics = select_topics(selected)
     click.echo("building source/ and release/ ...")
     build([t.slug for t in topics] if selected else None)
