@@ -298,28 +298,40 @@ def _(got):
                      rtol=0, atol=0)
 
 
+def _bad_input_expectations():
+    """Each bad input of the exercise's table and the one exception it must raise."""
+    return {
+        "sparsity -0.1": "ValueError",
+        "sparsity 1.5": "ValueError",
+        "sparsity NaN": "ValueError",
+        "sparsity 'half'": "TypeError",
+        "sparsity None": "TypeError",
+        "sparsity True": "TypeError",
+        "an array instead of a model": "TypeError",
+    }
+
+
 @suite.check("behavior", hidden=True)
 def bad_input_is_an_error(ns):
-    """sparsity < 0, > 1, NaN or text, and a non-model, raise errors and leave the model unchanged"""
+    """sparsity < 0, > 1 or NaN raise ValueError; text, None, a bool or a non-model TypeError; the model is unchanged"""
     prune = need(ns, "magnitude_prune")
     model = _model(6)
     out = {
-        "negative": raised(prune, model, -0.1),
-        "above_one": raised(prune, model, 1.5),
-        "nan": raised(prune, model, float("nan")),
-        "text": raised(prune, model, "half"),
-        "not_a_model": raised(prune, np.ones((3, 3)), 0.5),
+        "sparsity -0.1": raised(prune, model, -0.1),
+        "sparsity 1.5": raised(prune, model, 1.5),
+        "sparsity NaN": raised(prune, model, float("nan")),
+        "sparsity 'half'": raised(prune, model, "half"),
+        "sparsity None": raised(prune, model, None),
+        "sparsity True": raised(prune, model, True),
+        "an array instead of a model": raised(prune, np.ones((3, 3)), 0.5),
     }
     return {**out, "weights": _weights_of(model)}
 
 
 @bad_input_is_an_error.verdict
 def _(got):
-    expect_raises(got["negative"], "ValueError", "sparsity -0.1")
-    expect_raises(got["above_one"], "ValueError", "sparsity 1.5")
-    expect_raises(got["nan"], "ValueError", "sparsity NaN")
-    expect_raises(got["text"], "TypeError", "sparsity 'half'")
-    expect_raises(got["not_a_model"], "TypeError", "an array instead of a model")
+    for label, kind in _bad_input_expectations().items():
+        expect_raises(got[label], kind, label)
     original = _initial_weights(6)
     for name in ("text_proj", "image_proj", "head"):
         expect_close(got["weights"][name]["k"], original[name][0].astype(np.float32),
