@@ -1,21 +1,37 @@
 """``mmqb benchmark``: nbgrader autograde vs mmqb autograde vs the physical limit, in one run.
 
-The cohort mixes, per topic and student, correct (the reference), wrong (a deliberate
-mutant), stub (untouched) and crashing (a solution cell that raises at definition time)
-submissions. Both graders get identical copies of the course; the scores must be equal
-per cell. The *physical limit* runs the same suites on the same answers in one warm process
-with no isolation at all: the cost of the checks themselves.
+The cohort covers every topic by default. Its students take, in turn, the reference, a
+deliberate mutant (a different one per student), the untouched stub and the seed's own code
+(independently written, mostly wrong). Both graders get identical copies of the course.
+
+* **nbgrader** grades every notebook, or with ``nbgrader_sample`` a sample of them spread over
+  topics and kinds; its cost per notebook is about constant (a kernel start, the TensorFlow
+  import, the cells), so the sample's time per notebook is scaled to the cohort, and the output
+  says so. The per-cell scores must be identical on every notebook nbgrader graded.
+* **mmqb** runs ``mmqb autograde`` as an instructor would (a separate process, warm workers
+  started inside the timed run); the time each submission took comes from its ``.mmqb.json``.
+* The **physical limit** runs the same suites on the same answers in this one warm process,
+  with no notebook, no sandbox, no isolation: the checks' own compute. On ``w`` cores the
+  floor of any grader is that time divided by ``w``.
+
+It also measures the sandbox's own cost on a trivial submission (fork and isolation of both
+phases, with and without isolation) and the peak memory of the grading processes against a
+bare TensorFlow import, and it can profile where each topic's reference grading time goes in
+the engine (:func:`profile_references`). Timings are for a report, never for a unit test.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -23,70 +39,203 @@ import nbformat
 from tqdm import tqdm
 
 from autograder.build import prepare_course
-from autograder.checks import load_suite
-from autograder.engine.course import Course
-from autograder.mutation import load_mutants, namespace_of, reference_cell, reference_source, submission_notebook
+from autograder.mutation import (
+    load_mutants,
+    namespace_of,
+    reference_cell,
+    reference_source,
+    seed_source,
+    submission_notebook,
+)
 from autograder.topics import ROOT, all_topics
 
-KINDS = ("correct", "wrong", "stub", "crashing")
+KINDS = ("reference", "mutant", "stub", "seed")
+RESULT_SUFFIX = ".mmqb.json"
 
 
+# ------------------------------------------------------------------ the cohort
 def submission_code(slug: str, kind: str, index: int) -> str | None:
-    """The solution cell of a cohort member (None = untouched stub)."""
-    if kind == "correct":
+    """The solution cell of cohort member ``index`` (None = the untouched stub).
+
+    ``mutant`` takes the topic's mutants in turn (student 1 the first, student 5 the second...);
+    ``seed`` is the seed's own code, or a mutant for a topic without one.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if kind == "reference":
         return reference_cell(slug)
-    if kind == "wrong":
+    if kind == "seed":
+        seed = seed_source(slug)
+        if seed is not None:
+            return seed
+    if kind in ("mutant", "seed"):
         mutants = load_mutants(slug)
-        return mutants[index % len(mutants)].apply(reference_source(slug))
-    if kind == "crashing":
-        return "raise RuntimeError('this submission crashes when the cell runs')\n"
+        if not mutants:
+            return None
+        return mutants[(index // len(KINDS)) % len(mutants)].apply(reference_source(slug))
     return None
 
 
+def student_kind(index: int) -> str:
+    """What student ``index`` submits."""
+    return KINDS[index % len(KINDS)]
+
+
 def build_cohort(course: Path, slugs: list[str], students: int) -> dict[tuple[str, str], str]:
-    """Lay out a course with ``students`` submissions per topic; return their kinds."""
-    prepare_course(course, [t for t in all_topics() if t.slug in slugs])
-    nbgrader = str(Path(sys.executable).parent / "nbgrader")
-    for slug in slugs:
-        subprocess.run([nbgrader, "generate_assignment", slug, "--force", "--create"], cwd=course,
-                       check=True, capture_output=True)
+    """Lay out an nbgrader course with ``students`` submissions per topic; return their kinds."""
+    from autograder.build import generate_in_course
+
+    if isinstance(students, bool) or not isinstance(students, int):
+        raise TypeError(f"students must be an int, got {type(students).__name__}")
+    if students < 1:
+        raise ValueError(f"students must be at least 1, got {students}")
+    topics = [t for t in all_topics() if t.slug in slugs]
+    prepare_course(course, topics)
+    generate_in_course(course, topics)
     kinds = {}
     for slug in slugs:
         release = nbformat.read(ROOT / "release" / slug / f"{slug}.ipynb", as_version=4)
         for i in range(students):
             student = f"s{i:03d}"
-            kind = KINDS[i % len(KINDS)]
             path = course / "submitted" / student / slug / f"{slug}.ipynb"
             path.parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(submission_notebook(release, submission_code(slug, kind, i)), path)
-            kinds[(slug, student)] = kind
+            nbformat.write(submission_notebook(release, submission_code(slug, student_kind(i), i)), path)
+            kinds[(slug, student)] = student_kind(i)
     return kinds
 
 
-class TreeMemory:
-    """Samples the RSS of a process tree; keeps the peak of any single process."""
+def sample_submissions(kinds: dict[tuple[str, str], str], n: int | None) -> list[tuple[str, str]]:
+    """``n`` submissions spread evenly over the topics and, within them, over the kinds (all if None).
 
-    def __init__(self, root_pid: int) -> None:
+    Deterministic: the i-th pick is from topic ``i * topics // n`` and of kind ``KINDS[i % 4]``
+    (another kind of that topic if the cohort has none of it left).
+    """
+    every = sorted(kinds)
+    if n is None or n >= len(every):
+        return every
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"the nbgrader sample must be an int, got {type(n).__name__}")
+    if n < 1:
+        raise ValueError(f"the nbgrader sample must be at least 1 notebook, got {n}")
+    slugs = sorted({slug for slug, _ in every})
+    chosen: list[tuple[str, str]] = []
+    for i in range(n):
+        slug = slugs[i * len(slugs) // n]
+        left = [k for k in every if k[0] == slug and k not in chosen] or [k for k in every if k not in chosen]
+        preferred = [k for k in left if kinds[k] == KINDS[i % len(KINDS)]]
+        chosen.append((preferred or left)[0])
+    return sorted(chosen)
+
+
+def compare_scores(nbgrader: dict[tuple[str, str, str], float], mmqb: dict[tuple[str, str, str], float],
+                   sample: list[tuple[str, str]]) -> list[str]:
+    """Every difference between the graders on the sampled submissions (empty: identical per cell).
+
+    Keys are ``(assignment, student, grade cell)``. A sampled submission nbgrader did not grade,
+    a cell one grader scored and the other did not, and a cell scored differently all count.
+    """
+    wanted = set(sample)
+    problems = []
+    for slug, student in sorted(wanted):
+        if not any(k[:2] == (slug, student) for k in nbgrader):
+            problems.append(f"{slug}/{student}: nbgrader graded no cell")
+    for key in sorted(k for k in set(nbgrader) | set(mmqb) if k[:2] in wanted):
+        a, b = nbgrader.get(key), mmqb.get(key)
+        if a is None or b is None or abs(float(a) - float(b)) > 1e-9:
+            problems.append(f"{'/'.join(key)}: nbgrader {a}, mmqb {b}")
+    return problems
+
+
+# ------------------------------------------------------------------ nbgrader
+def _env() -> dict[str, str]:
+    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0",
+                PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+
+
+def run_nbgrader(course: Path, sample: list[tuple[str, str]]) -> tuple[float, int]:
+    """Seconds for ``nbgrader autograde`` of exactly the ``sample``, one run per topic as an instructor
+    would; and how many runs that took."""
+    keep = set(sample)
+    for folder in sorted((course / "submitted").glob("*/*")):
+        if (folder.name, folder.parent.name) not in keep:
+            shutil.rmtree(folder)
+    slugs = sorted({slug for slug, _ in sample})
+    start = time.perf_counter()
+    for slug in tqdm(slugs, desc="nbgrader autograde", unit="topic", file=sys.stderr):
+        proc = subprocess.run([_nbgrader(), "autograde", slug, "--force", "--create"], cwd=course,
+                              capture_output=True, text=True, env=_env())
+        if proc.returncode != 0:
+            raise click.ClickException(f"nbgrader autograde {slug} failed: {proc.stderr[-2000:]}")
+    return time.perf_counter() - start, len(slugs)
+
+
+def nbgrader_startup(course: Path, slug: str) -> float:
+    """Seconds of one ``nbgrader autograde`` run that grades nothing (its fixed cost per run)."""
+    start = time.perf_counter()
+    proc = subprocess.run([_nbgrader(), "autograde", slug, "--student", "nobody-at-all", "--force", "--create"],
+                          cwd=course, capture_output=True, text=True, env=_env())
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0 and "No notebooks were matched" not in proc.stderr:
+        raise click.ClickException(f"nbgrader autograde (no submission) failed: {proc.stderr[-2000:]}")
+    return elapsed
+
+
+def scale_nbgrader(sample_seconds: float, runs: int, sampled: int, startup: float, notebooks: int,
+                   topics: int) -> float:
+    """nbgrader's estimated time for the whole cohort from a sample.
+
+    A run costs its start (``startup``) plus a constant cost per notebook, so the sample gives
+    ``(sample_seconds - runs * startup) / sampled`` per notebook and the whole cohort, one run
+    per topic, ``topics * startup + notebooks * that``. Without sampling it is the measured time.
+    """
+    if sampled >= notebooks:
+        return sample_seconds
+    per_notebook = max(0.0, sample_seconds - runs * startup) / sampled
+    return topics * startup + notebooks * per_notebook
+
+
+def _nbgrader() -> str:
+    return str(Path(sys.executable).parent / "nbgrader")
+
+
+# ------------------------------------------------------------------ mmqb
+class TreeMemory:
+    """Samples the RSS of a process tree: the peak of the root, of each worker, of any sandbox child."""
+
+    def __init__(self, root_pid: int, interval: float = 0.1) -> None:
         import psutil
 
         self.root = psutil.Process(root_pid)
-        self.peak = 0
+        self.interval = interval
+        self.peak_root = 0
+        self.peak_worker = 0  # a warm worker process itself
+        self.peak_child = 0  # any process below a worker (the sandboxed phases)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self) -> None:
+    def _sample(self) -> None:
         import psutil
 
-        while not self.stop.is_set():
+        try:
+            self.peak_root = max(self.peak_root, self.root.memory_info().rss)
+            children = self.root.children(recursive=True)
+        except psutil.Error:
+            return
+        for proc in children:
             try:
-                for proc in [self.root, *self.root.children(recursive=True)]:
-                    try:
-                        self.peak = max(self.peak, proc.memory_info().rss)
-                    except psutil.Error:
-                        pass
+                rss = proc.memory_info().rss
+                is_worker = "autograder.engine.worker" in " ".join(proc.cmdline())
             except psutil.Error:
-                pass
-            time.sleep(0.2)
+                continue
+            if is_worker:
+                self.peak_worker = max(self.peak_worker, rss)
+            else:
+                self.peak_child = max(self.peak_child, rss)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            self._sample()
+            time.sleep(self.interval)
 
     def __enter__(self) -> TreeMemory:
         self.thread.start()
@@ -97,91 +246,285 @@ class TreeMemory:
         self.thread.join()
 
 
-def physical_limit(slugs: list[str], kinds: dict[tuple[str, str], str]) -> float:
-    """Seconds to run every suite on every answer in this one warm process, unisolated."""
+def run_mmqb(course: Path, slugs: list[str], workers: int) -> tuple[float, TreeMemory]:
+    """Seconds for ``mmqb autograde`` of the whole course (a fresh process, workers started inside)."""
+    cmd = [str(Path(sys.executable).parent / "mmqb"), "autograde", *slugs, "--course", str(course),
+           "--workers", str(workers)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with TreeMemory(proc.pid) as memory:
+        out, err = proc.communicate()
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise click.ClickException(f"mmqb autograde failed: {(out + err).decode(errors='replace')[-2000:]}")
+    return elapsed, memory
+
+
+def submission_times(course: Path) -> dict[tuple[str, str], float]:
+    """``(assignment, student) -> seconds`` the engine spent on it, from each ``.mmqb.json``."""
+    times = {}
+    for path in (course / "autograded").glob(f"*/*/*{RESULT_SUFFIX}"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        times[(path.parent.name, path.parent.parent.name)] = float(data.get("execution_time", 0.0))
+    return times
+
+
+# ------------------------------------------------------------------ the physical limit
+def _stub_cell(slug: str) -> str:
+    release = nbformat.read(ROOT / "release" / slug / f"{slug}.ipynb", as_version=4)
+    return next(c.source for c in release.cells
+                if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution"))
+
+
+def physical_limit(kinds: dict[tuple[str, str], str]) -> dict[str, float]:
+    """Seconds per topic to run every suite on every answer in this one warm process, unisolated."""
     import keras
 
+    from autograder.checks import load_suite
+
+    slugs = sorted({slug for slug, _ in kinds})
     suites = {slug: load_suite(slug) for slug in slugs}
-    start = time.perf_counter()
+    stubs = {slug: _stub_cell(slug) for slug in slugs}
+    per_topic = dict.fromkeys(slugs, 0.0)
     for (slug, student), kind in sorted(kinds.items()):
-        code = submission_code(slug, kind, int(student[1:]))
+        code = submission_code(slug, kind, int(student[1:])) or stubs[slug]
+        start = time.perf_counter()
         keras.utils.set_random_seed(0)
         try:
-            ns = namespace_of(code, "answer") if code else namespace_of(reference_cell(slug).replace(
-                "### BEGIN SOLUTION", ""), "answer")
-            if code is None:  # the stub: every function raises
-                ns = {k: _raiser for k in ns}
-        except Exception:  # noqa: BLE001 - a crashing answer defines nothing
+            ns = namespace_of(code, "answer")
+        except Exception:  # noqa: BLE001 - an answer that fails to define itself defines nothing
             ns = {}
         suites[slug].run(ns)
-    return time.perf_counter() - start
+        per_topic[slug] += time.perf_counter() - start
+    return per_topic
 
 
-def _raiser(*args: object, **kwargs: object) -> None:
-    raise NotImplementedError
+# ------------------------------------------------------------------ sandbox overhead and memory
+def sandbox_overhead(isolation: str = "require", repeats: int = 10) -> dict[str, float]:
+    """Seconds of one trivial submission (no cell, no probe: fork, isolation, setup) per phase.
+
+    Medians over ``repeats`` submissions on one warm worker; ``isolation`` is the worker's
+    policy (``"off"`` measures the fork alone).
+    """
+    from autograder.engine.grader import Limits, WarmWorker, forbidden_paths
+    from autograder.notebook import SETUP_SOURCE
+
+    worker = WarmWorker(0, isolation=isolation)
+    try:
+        worker.start()
+        base = {"setup": SETUP_SOURCE, "cells": [], "forbidden": forbidden_paths()}
+        visible, hidden, total = [], [], []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            a = worker.run_phase(dict(base, phase="visible", probes=[]), Limits())
+            middle = time.perf_counter()
+            b = worker.run_phase(dict(base, phase="hidden"), Limits(), hidden_probes=b"[]")
+            end = time.perf_counter()
+            if a.isolation is None or b.isolation is None or a.status or b.status:
+                raise click.ClickException(f"the trivial submission failed: {a.status or b.status} "
+                                           f"{a.detail or b.detail or a.isolation_failure}")
+            visible.append(middle - start)
+            hidden.append(end - middle)
+            total.append(end - start)
+        return {"mode": worker.mode, "visible_phase": statistics.median(visible),
+                "hidden_phase": statistics.median(hidden), "submission": statistics.median(total)}
+    finally:
+        worker.close()
 
 
 def worker_baseline_rss() -> int:
-    """RSS of a warm worker right after importing TensorFlow (its fixed cost)."""
+    """RSS of a fresh Python right after importing TensorFlow and Keras (a worker's fixed cost)."""
     code = ("import os; os.environ['TF_CPP_MIN_LOG_LEVEL']='2'; import tensorflow, keras;"
             "print(int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE'))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=_env())
     return int(out.stdout.strip().splitlines()[-1])
 
 
-def run_benchmark(workdir: Path, students: int, topics: list[str] | None, workers: int) -> dict:
-    """Run the whole comparison; print and return the figures."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0",
-               PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
-    slugs = topics or [t.slug for t in all_topics()]
+# ------------------------------------------------------------------ profile of the references
+def profile_references(slugs: list[str], workdir: Path) -> dict[str, dict[str, float]]:
+    """Where grading each topic's reference goes, stage by stage, on one warm worker (seconds).
+
+    ``load`` reads and validates the notebook; ``visible``/``hidden`` are the two sandboxed
+    phases as the grader waits for them (fork, isolation, the cells, the probes, the results);
+    ``judge`` the verdicts here; ``suite`` the same checks run in this process unisolated
+    (probes and verdicts: the topic's own compute); ``heaviest`` the slowest check there.
+    """
+    import keras
+
+    from autograder.checks import load_suite
+    from autograder.engine.grader import Limits, WarmWorker, judge, run_probes
+    from autograder.engine.submission import read_submission
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    known = {t.slug for t in all_topics()}
+    worker = WarmWorker(0, isolation="require")
+    profile = {}
+    try:
+        worker.start()
+        for slug in tqdm(slugs, desc="profile", unit="topic", file=sys.stderr):
+            release = nbformat.read(ROOT / "release" / slug / f"{slug}.ipynb", as_version=4)
+            path = workdir / f"{slug}.ipynb"
+            nbformat.write(submission_notebook(release, reference_cell(slug)), path)
+            suite = load_suite(slug)
+            t0 = time.perf_counter()
+            sub = read_submission(path, expected_slug=slug, known_slugs=known)
+            t1 = time.perf_counter()
+            visible, hidden = run_probes(sub, suite, worker, Limits())
+            t2 = time.perf_counter()
+            results = judge(suite, visible, hidden)
+            t3 = time.perf_counter()
+            ns = namespace_of(reference_cell(slug), "answer")
+            checks = {}
+            for check in suite.checks:
+                keras.utils.set_random_seed(0)
+                start = time.perf_counter()
+                check.run(ns)
+                checks[check.id] = time.perf_counter() - start
+            heaviest = max(checks, key=checks.get)
+            profile[slug] = {
+                "load": t1 - t0, "visible": visible.elapsed, "hidden": hidden.elapsed if hidden else 0.0,
+                "wait": t2 - t1, "judge": t3 - t2, "total": t3 - t0,
+                "suite": sum(checks.values()), "heaviest": heaviest, "heaviest_seconds": checks[heaviest],
+                "passed": all(r.passed for r in results),
+            }
+    finally:
+        worker.close()
+    return profile
+
+
+def format_profile(profile: dict[str, dict[str, float]]) -> str:
+    """The profile as a table, slowest topic first."""
+    lines = [f"{'topic':<28}{'total':>7}{'load':>6}{'visible':>8}{'hidden':>7}{'judge':>6}{'suite':>7}"
+             "  heaviest check (in-process s)"]
+    for slug, p in sorted(profile.items(), key=lambda kv: -kv[1]["total"]):
+        flag = "" if p["passed"] else "  REFERENCE NOT FULL SCORE"
+        lines.append(f"{slug:<28}{p['total']:>7.2f}{p['load']:>6.2f}{p['visible']:>8.2f}{p['hidden']:>7.2f}"
+                     f"{p['judge']:>6.2f}{p['suite']:>7.2f}  {p['heaviest']} ({p['heaviest_seconds']:.2f}){flag}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ the whole run
+def _conditions() -> dict[str, object]:
+    load = os.getloadavg()
+    return {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "cpus": os.cpu_count(),
+            "load_average_1m": round(load[0], 2), "machine": platform.machine(),
+            "python": platform.python_version(), "euid": os.geteuid()}
+
+
+def run_benchmark(workdir: Path, students: int, topics: list[str] | None, workers: int,
+                  nbgrader_sample: int | None = None, profile: bool = False) -> dict:
+    """Run the whole comparison; print and return the figures (also in ``workdir/benchmark.json``)."""
+    if isinstance(workers, bool) or not isinstance(workers, int):
+        raise TypeError(f"workers must be an int, got {type(workers).__name__}")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    known = [t.slug for t in all_topics()]
+    slugs = [s for s in known if not topics or s in topics or s[:3] in topics]
+    if topics and len(slugs) != len(set(topics)):
+        raise ValueError(f"unknown topics in {topics}; expected slugs or ids of {known[0]}..{known[-1]}")
+    conditions = _conditions()
+    click.echo(f"mmqb benchmark · {conditions['date']} · {conditions['cpus']} CPU(s), load average "
+               f"{conditions['load_average_1m']} at start · Python {conditions['python']} · "
+               f"{'root' if conditions['euid'] == 0 else 'normal user'}")
     if workdir.exists():
         shutil.rmtree(workdir)
     base = workdir / "base"
     kinds = build_cohort(base, slugs, students)
     n = len(kinds)
-    click.echo(f"cohort: {students} students x {len(slugs)} topics = {n} notebooks "
-               f"({', '.join(KINDS)} in turn)")
+    click.echo(f"cohort: {students} students x {len(slugs)} topics = {n} notebooks ({', '.join(KINDS)} in turn)")
 
+    sample = sample_submissions(kinds, nbgrader_sample)
     theirs = workdir / "nbgrader"
     shutil.copytree(base, theirs)
-    start = time.perf_counter()
-    for slug in tqdm(slugs, desc="nbgrader autograde", unit="topic", file=sys.stderr):
-        subprocess.run([str(Path(sys.executable).parent / "nbgrader"), "autograde", slug, "--force", "--create"],
-                       cwd=theirs, check=True, capture_output=True, env=env)
-    t_nbgrader = time.perf_counter() - start
-    click.echo(f"nbgrader autograde: {t_nbgrader:.1f} s")
+    t_sample, runs = run_nbgrader(theirs, sample)
+    startup = nbgrader_startup(theirs, slugs[0]) if len(sample) < n else 0.0
+    t_nbgrader = scale_nbgrader(t_sample, runs, len(sample), startup, n, len(slugs))
+    per_nb_nbgrader = t_nbgrader / n
+    if len(sample) < n:
+        click.echo(f"nbgrader autograde: SAMPLED {len(sample)} of {n} notebooks (spread over topics and kinds) "
+                   f"in {runs} runs, {t_sample:.1f} s; one run's start {startup:.1f} s; SCALED to {n} notebooks "
+                   f"in {len(slugs)} runs: {t_nbgrader:.1f} s = {per_nb_nbgrader:.2f} s per notebook "
+                   "(its cost per notebook is about constant: a kernel start and the TensorFlow import each)")
+    else:
+        click.echo(f"nbgrader autograde: all {n} notebooks in {t_nbgrader:.1f} s = {per_nb_nbgrader:.2f} s "
+                   "per notebook")
 
     ours = workdir / "mmqb"
     shutil.copytree(base, ours)
-    cmd = [str(Path(sys.executable).parent / "mmqb"), "autograde", *slugs, "--course", str(ours),
-           "--workers", str(workers)]
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    with TreeMemory(proc.pid) as memory:
-        proc.communicate()
-    t_mmqb = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise click.ClickException("mmqb autograde failed")
-    click.echo(f"mmqb autograde ({workers} workers): {t_mmqb:.1f} s")
+    t_mmqb, memory = run_mmqb(ours, slugs, workers)
+    click.echo(f"mmqb autograde --workers {workers}: {n} notebooks in {t_mmqb:.1f} s = {t_mmqb / n:.3f} s per "
+               "notebook (a fresh process: starting the workers is included)")
 
-    a, b = Course(theirs).cell_scores(slugs), Course(ours).cell_scores(slugs)
-    if a != b:
-        diff = {k: (a.get(k), b.get(k)) for k in set(a) | set(b) if a.get(k) != b.get(k)}
-        raise click.ClickException(f"scores differ (nbgrader, mmqb): {diff}")
-    click.echo(f"scores identical on {len(a)} graded cells")
+    from autograder.engine.course import Course
 
-    t_limit = physical_limit(slugs, kinds)
+    problems = compare_scores(Course(theirs).cell_scores(slugs), Course(ours).cell_scores(slugs), sample)
+    if problems:
+        raise click.ClickException("per-cell scores differ (nbgrader vs mmqb):\n  " + "\n  ".join(problems[:50]))
+    cells = sum(1 for k in Course(theirs).cell_scores(slugs) if k[:2] in set(sample))
+    click.echo(f"per-cell scores identical on all {cells} graded cells of the {len(sample)} notebooks "
+               "nbgrader graded")
+
+    limit = physical_limit(kinds)
+    t_limit = sum(limit.values())
+    cores = min(workers, os.cpu_count() or 1)
+    floor = t_limit / cores
+    times = submission_times(ours)
+    click.echo(f"physical limit: {t_limit:.1f} s in one warm process ({t_limit / n:.3f} s per notebook); "
+               f"on {cores} core(s) the floor is {floor:.1f} s")
+
+    click.echo(f"\n{'topic':<28}{'mmqb s/nb':>10}{'max':>7}{'limit s/nb':>11}{'ratio':>7}")
+    per_topic = {}
+    for slug in slugs:
+        ts = [t for (s, _), t in times.items() if s == slug]
+        count = sum(1 for s, _ in kinds if s == slug)
+        mean = sum(ts) / len(ts) if ts else float("nan")
+        lim = limit[slug] / count
+        per_topic[slug] = {"mmqb_mean": round(mean, 3), "mmqb_max": round(max(ts, default=0.0), 3),
+                           "limit_mean": round(lim, 3)}
+        click.echo(f"{slug:<28}{mean:>10.3f}{max(ts, default=0.0):>7.2f}{lim:>11.3f}{mean / lim:>7.1f}")
+    click.echo("(mmqb s/nb: the engine's time per submission in a worker, from .mmqb.json; "
+               "limit s/nb: the same checks unisolated in one process)")
+
+    full = sandbox_overhead("require")
+    bare = sandbox_overhead("off")
+    click.echo(f"\nsandbox overhead, trivial submission (median of 10): {full['submission'] * 1000:.0f} ms with "
+               f"isolation ({full['mode']}: visible phase {full['visible_phase'] * 1000:.0f} ms, hidden phase "
+               f"{full['hidden_phase'] * 1000:.0f} ms), {bare['submission'] * 1000:.0f} ms forks alone: "
+               f"isolation adds {(full['submission'] - bare['submission']) * 1000:.0f} ms")
+
     baseline = worker_baseline_rss()
+    peak_worker = max(memory.peak_worker, memory.peak_child)
+    click.echo(f"memory: peak RSS of a worker or its sandboxed children {peak_worker / 2**20:.0f} MiB, "
+               f"a bare TensorFlow import {baseline / 2**20:.0f} MiB: {(peak_worker - baseline) / 2**20:.0f} MiB "
+               f"beyond TensorFlow's own; coordinator peak {memory.peak_root / 2**20:.0f} MiB")
+
     figures = {
-        "notebooks": n, "topics": len(slugs), "students": students, "workers": workers,
-        "nbgrader_seconds": round(t_nbgrader, 2), "mmqb_seconds": round(t_mmqb, 2),
-        "physical_limit_seconds": round(t_limit, 2),
+        "conditions": conditions, "notebooks": n, "topics": len(slugs), "students": students, "workers": workers,
+        "kinds": list(KINDS),
+        "nbgrader_sampled_notebooks": len(sample), "nbgrader_sample_seconds": round(t_sample, 2),
+        "nbgrader_runs_in_sample": runs, "nbgrader_run_start_seconds": round(startup, 2),
+        "nbgrader_seconds_per_notebook": round(per_nb_nbgrader, 3),
+        "nbgrader_seconds": round(t_nbgrader, 2), "nbgrader_scaled": len(sample) < n,
+        "mmqb_seconds": round(t_mmqb, 2), "mmqb_seconds_per_notebook": round(t_mmqb / n, 4),
+        "physical_limit_seconds": round(t_limit, 2), "physical_floor_seconds": round(floor, 2),
         "speedup_vs_nbgrader": round(t_nbgrader / t_mmqb, 1),
-        "ratio_to_physical_limit": round(t_mmqb / t_limit, 2),
-        "peak_rss_mib": round(memory.peak / 2**20),
-        "tensorflow_worker_rss_mib": round(baseline / 2**20),
-        "peak_beyond_tensorflow_mib": round((memory.peak - baseline) / 2**20),
+        "ratio_to_physical_floor": round(t_mmqb / floor, 2),
+        "identical_cells": cells, "per_topic": per_topic,
+        "sandbox_overhead_ms": {"isolated": round(full["submission"] * 1000, 1),
+                                "isolated_visible_phase": round(full["visible_phase"] * 1000, 1),
+                                "isolated_hidden_phase": round(full["hidden_phase"] * 1000, 1),
+                                "no_isolation": round(bare["submission"] * 1000, 1), "mode": full["mode"]},
+        "peak_worker_rss_mib": round(peak_worker / 2**20), "tensorflow_rss_mib": round(baseline / 2**20),
+        "peak_beyond_tensorflow_mib": round((peak_worker - baseline) / 2**20),
+        "coordinator_peak_rss_mib": round(memory.peak_root / 2**20),
     }
-    click.echo(json.dumps(figures, indent=1))
+    click.echo(f"\nwhole run: mmqb is {figures['speedup_vs_nbgrader']}x faster than nbgrader"
+               f"{' (sampled and scaled)' if figures['nbgrader_scaled'] else ''} and "
+               f"{figures['ratio_to_physical_floor']}x the physical floor on {cores} core(s)")
+    if profile:
+        figures["profile"] = profile_references(slugs, workdir / "profile")
+        click.echo("\nwhere a reference's grading goes (seconds, one warm worker):\n"
+                   + format_profile(figures["profile"]))
     (workdir / "benchmark.json").write_text(json.dumps(figures, indent=1))
+    click.echo(f"figures: {workdir / 'benchmark.json'}")
     return figures

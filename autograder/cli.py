@@ -160,15 +160,25 @@ def gradescope(topics: tuple[str, ...], out_path: str, timeout: float, memory: i
 
 
 @main.command()
-@click.option("--students", type=int, default=20, show_default=True)
-@click.option("--topics", "topic_list", default="", help="Comma-separated slugs (default: all).")
-@click.option("--workers", type=int, default=2, show_default=True)
+@click.option("--students", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Submissions per topic: reference, mutant, stub and seed in turn.")
+@click.option("--topics", "topic_list", default="", help="Comma-separated slugs or ids (default: all 30).")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--nbgrader-sample", type=click.IntRange(min=1), default=None,
+              help="Grade only this many notebooks with nbgrader (spread over topics and kinds) and scale "
+                   "its time per notebook to the cohort (default: all).")
+@click.option("--profile", is_flag=True, help="Also profile each topic's reference grading, stage by stage.")
 @click.option("--workdir", type=click.Path(file_okay=False), default="build/benchmark", show_default=True)
-def benchmark(students: int, topic_list: str, workers: int, workdir: str) -> None:
-    """Time nbgrader autograde vs mmqb autograde vs the physical limit on one cohort."""
+def benchmark(students: int, topic_list: str, workers: int, nbgrader_sample: int | None, profile: bool,
+              workdir: str) -> None:
+    """Time nbgrader autograde vs mmqb autograde vs the physical limit on one cohort (whole course by default)."""
     from autograder.benchmark import run_benchmark
 
-    run_benchmark(Path(workdir), students, [t for t in topic_list.split(",") if t] or None, workers)
+    try:
+        run_benchmark(Path(workdir), students, [t for t in topic_list.split(",") if t] or None, workers,
+                      nbgrader_sample=nbgrader_sample, profile=profile)
+    except (ValueError, TypeError) as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @main.command()
