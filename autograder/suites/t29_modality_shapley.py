@@ -271,30 +271,39 @@ def _(got):
         expect_close(got[key], want, f"{key} after the call", rtol=0, atol=0)
 
 
+def _bad_input_expectations():
+    """Each bad input of the exercise's table and the one exception it must raise."""
+    return {
+        "text and image with different batch sizes": "ValueError",
+        "a text baseline that cannot broadcast to the text": "ValueError",
+        "a predict_fn that is not callable": "TypeError",
+        "a predict_fn returning two outputs per sample": "ValueError",
+        "a string as text": "TypeError",
+        "a scalar text with no batch axis": "ValueError",
+    }
+
+
 @suite.check("behavior", hidden=True)
 def bad_input_is_an_error(ns):
-    """mismatched batches, a baseline of the wrong shape, a non-callable or bad predict_fn raise"""
+    """mismatched batches, a baseline or output of the wrong shape raise ValueError; non-callable or text TypeError"""
     shapley = need(ns, "modality_shapley")
     text, image, text_bl, image_bl = _inputs(9, batch=3)
+    f = _f_nonlinear
 
     def two_outputs(t, i):
         return np.stack([_f_nonlinear(t, i)] * 2, axis=1)
 
     return {
-        "batch": raised(shapley, _f_nonlinear, text, image[:2], text_bl, image_bl[:2]),
-        "baseline_shape": raised(shapley, _f_nonlinear, text, image, np.zeros(5), image_bl),
-        "not_callable": raised(shapley, 3, text, image, text_bl, image_bl),
-        "two_outputs": raised(shapley, two_outputs, text, image, text_bl, image_bl),
-        "text_str": raised(shapley, _f_nonlinear, "text", image, text_bl, image_bl),
-        "scalar": raised(shapley, _f_nonlinear, 1.0, image, text_bl, image_bl),
+        "text and image with different batch sizes": raised(shapley, f, text, image[:2], text_bl, image_bl[:2]),
+        "a text baseline that cannot broadcast to the text": raised(shapley, f, text, image, np.zeros(5), image_bl),
+        "a predict_fn that is not callable": raised(shapley, 3, text, image, text_bl, image_bl),
+        "a predict_fn returning two outputs per sample": raised(shapley, two_outputs, text, image, text_bl, image_bl),
+        "a string as text": raised(shapley, _f_nonlinear, "text", image, text_bl, image_bl),
+        "a scalar text with no batch axis": raised(shapley, _f_nonlinear, 1.0, image, text_bl, image_bl),
     }
 
 
 @bad_input_is_an_error.verdict
 def _(got):
-    expect_raises(got["batch"], "ValueError", "text and image with different batch sizes")
-    expect_raises(got["baseline_shape"], "ValueError", "a text baseline that cannot broadcast to the text")
-    expect_raises(got["not_callable"], "TypeError", "a predict_fn that is not callable")
-    expect_raises(got["two_outputs"], "ValueError", "a predict_fn returning two outputs per sample")
-    expect_raises(got["text_str"], "TypeError", "a string as text")
-    expect_raises(got["scalar"], "ValueError", "a scalar text with no batch axis")
+    for label, kind in _bad_input_expectations().items():
+        expect_raises(got[label], kind, label)
