@@ -125,6 +125,18 @@ def _serve_in_fresh_process(path, *batches):
         return [np.load(os.path.join(folder, f"y{k}.npy"), allow_pickle=False) for k in range(len(batches))]
 
 
+def _bad_input_expectations():
+    """The exercise's table of bad inputs: English label -> the one exception it must raise."""
+    return {
+        "a plain function as the model": "TypeError",
+        "export_dir=123": "TypeError",
+        "export_dir=None": "TypeError",
+        "export_dir naming an existing file": "ValueError",
+        "export_dir naming a non-empty folder": "ValueError",
+        "overwrite=True on a non-empty folder that holds no SavedModel": "ValueError",
+    }
+
+
 # ----------------------------------------------------------------------------- shape
 @suite.check("shape")
 def returns_an_existing_saved_model(ns):
@@ -266,7 +278,7 @@ def _(got):
 
 @suite.check("behavior", hidden=True)
 def bad_arguments_are_errors(ns):
-    """a non-Keras model, a non-path folder, an existing file and a non-empty folder raise clear errors"""
+    """every bad input of the exercise's table raises the exception the table names"""
     import os
     import tempfile
 
@@ -281,10 +293,13 @@ def bad_arguments_are_errors(ns):
         with open(os.path.join(busy, "notes.txt"), "w") as fh:
             fh.write("keep me")
         got = {
-            "not_a_model": _quiet_call(raised, export, lambda x: x, os.path.join(tmp, "a")),
-            "not_a_path": _quiet_call(raised, export, model, 123),
-            "file": _quiet_call(raised, export, model, a_file),
-            "busy": _quiet_call(raised, export, model, busy),
+            "a plain function as the model": _quiet_call(raised, export, lambda x: x, os.path.join(tmp, "a")),
+            "export_dir=123": _quiet_call(raised, export, model, 123),
+            "export_dir=None": _quiet_call(raised, export, model, None),
+            "export_dir naming an existing file": _quiet_call(raised, export, model, a_file),
+            "export_dir naming a non-empty folder": _quiet_call(raised, export, model, busy),
+            "overwrite=True on a non-empty folder that holds no SavedModel":
+                _quiet_call(raised, export, model, busy, True),
         }
         with open(os.path.join(busy, "notes.txt")) as fh:
             got["busy_kept"] = fh.read() == "keep me"
@@ -293,10 +308,8 @@ def bad_arguments_are_errors(ns):
 
 @bad_arguments_are_errors.verdict
 def _(got):
-    expect_raises(got["not_a_model"], "TypeError", "a plain function as the model")
-    expect_raises(got["not_a_path"], "TypeError", "export_dir=123")
-    expect_raises(got["file"], "ValueError", "export_dir naming an existing file")
-    expect_raises(got["busy"], "ValueError", "export_dir naming a non-empty folder")
+    for label, kind in _bad_input_expectations().items():
+        expect_raises(got[label], kind, label)
     expect_equal(got["busy_kept"], True, "the non-empty folder's content is untouched")
 
 
