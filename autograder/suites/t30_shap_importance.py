@@ -290,31 +290,45 @@ def _(got):
         expect_close(got[key], want, f"{key} after the calls", rtol=0, atol=0)
 
 
+def _bad_input_expectations():
+    """Each bad input of the exercise's table and the one exception it must raise."""
+    return {
+        "text and image with different batch sizes": "ValueError",
+        "a text background with the wrong number of features": "ValueError",
+        "text and image backgrounds with different numbers of rows": "ValueError",
+        "an empty background (its mean output is undefined)": "ValueError",
+        "a background that is one array, not a pair": "TypeError",
+        "1-D text and image": "ValueError",
+        "a string as text": "TypeError",
+        "nsamples=0": "ValueError",
+        "nsamples=2.5": "TypeError",
+    }
+
+
 @suite.check("behavior", hidden=True)
 def bad_input_is_an_error(ns):
-    """mismatched batch or feature sizes, an empty background or one that is not a pair, bad nsamples raise"""
+    """mismatched sizes, an empty background, 1-D inputs, nsamples=0: ValueError; a non-pair, text, 2.5: TypeError"""
     explain = need(ns, "shap_feature_importance")
     text, image, (text_bg, image_bg) = _data(9)
     model = _keras_model(_mlp_params(9), 3, 2)
+
+    def bad(*args, **kwargs):
+        return raised(explain, model, *args, **kwargs)
+
     return {
-        "batch": raised(explain, model, text, image[:3], (text_bg, image_bg)),
-        "bg_features": raised(explain, model, text, image, (text_bg[:, :2], image_bg)),
-        "bg_rows": raised(explain, model, text, image, (text_bg, image_bg[:9])),
-        "bg_empty": raised(explain, model, text, image, (text_bg[:0], image_bg[:0])),
-        "bg_not_pair": raised(explain, model, text, image, np.concatenate([text_bg, image_bg], axis=1)),
-        "rank1": raised(explain, model, text[0], image[0], (text_bg, image_bg)),
-        "text_str": raised(explain, model, "text", image, (text_bg, image_bg)),
-        "nsamples0": raised(explain, model, text, image, (text_bg, image_bg), nsamples=0),
+        "text and image with different batch sizes": bad(text, image[:3], (text_bg, image_bg)),
+        "a text background with the wrong number of features": bad(text, image, (text_bg[:, :2], image_bg)),
+        "text and image backgrounds with different numbers of rows": bad(text, image, (text_bg, image_bg[:9])),
+        "an empty background (its mean output is undefined)": bad(text, image, (text_bg[:0], image_bg[:0])),
+        "a background that is one array, not a pair": bad(text, image, np.concatenate([text_bg, image_bg], axis=1)),
+        "1-D text and image": bad(text[0], image[0], (text_bg, image_bg)),
+        "a string as text": bad("text", image, (text_bg, image_bg)),
+        "nsamples=0": bad(text, image, (text_bg, image_bg), nsamples=0),
+        "nsamples=2.5": bad(text, image, (text_bg, image_bg), nsamples=2.5),
     }
 
 
 @bad_input_is_an_error.verdict
 def _(got):
-    expect_raises(got["batch"], "ValueError", "text and image with different batch sizes")
-    expect_raises(got["bg_features"], "ValueError", "a text background with the wrong number of features")
-    expect_raises(got["bg_rows"], "ValueError", "text and image backgrounds with different numbers of rows")
-    expect_raises(got["bg_empty"], "ValueError", "an empty background (its mean output is undefined)")
-    expect_raises(got["bg_not_pair"], ("TypeError", "ValueError"), "a background that is one array, not a pair")
-    expect_raises(got["rank1"], "ValueError", "1-D text and image")
-    expect_raises(got["text_str"], "TypeError", "a string as text")
-    expect_raises(got["nsamples0"], "ValueError", "nsamples=0")
+    for label, kind in _bad_input_expectations().items():
+        expect_raises(got[label], kind, label)
