@@ -150,16 +150,29 @@ def format_check(result, topic: Topic, progress: Progress) -> str:
     return "\n".join(lines)
 
 
-def check_notebook(path: Path, workspace: Path, timeout: float = 120.0) -> tuple[object, str]:
-    """Grade ``path`` in the sandbox, record the attempt, return the result and the feedback."""
+def check_notebook(path: Path, workspace: Path, timeout: float = 120.0, worker=None) -> tuple[object, str]:
+    """Grade ``path`` in the sandbox, record the attempt, return the result and the feedback.
+
+    Without ``worker``, the user's warm grader (``autograder.engine.daemon``, started on first
+    use) does all of it; where none can be used (or ``MMQB_NO_DAEMON=1``) a worker of this process.
+    """
+    if worker is None and os.environ.get("MMQB_NO_DAEMON") != "1":
+        from autograder.engine import daemon
+
+        try:
+            return daemon.check(path, workspace, timeout)
+        except daemon.DaemonUnavailable as exc:
+            print(f"mmqb check: grading in this process ({exc})", file=sys.stderr)
     from autograder.engine.grader import Limits, WarmWorker, grade_path
 
     # Learners grade their own code: isolate fully where the machine allows it, else say so.
-    worker = WarmWorker(0, isolation="available")
+    own = worker is None
+    worker = worker or WarmWorker(0, isolation="available")
     try:
         result = grade_path(path, worker, Limits(wall_seconds=timeout, cpu_seconds=2 * timeout))
     finally:
-        worker.close()
+        if own:
+            worker.close()
     if not result.graded:
         return result, f"not graded: {result.message}"
     progress = Progress(workspace)
