@@ -182,13 +182,13 @@ def benchmark(students: int, topic_list: str, workers: int, nbgrader_sample: int
 
 
 @main.command()
-@click.option("--course", "course_dir", required=True, type=click.Path(file_okay=False, exists=True),
-              help="nbgrader course folder that `mmqb autograde` graded.")
+@click.option("--course", "course_dir", default=".", show_default=True, type=click.Path(file_okay=False, exists=True),
+              help="nbgrader course folder that `mmqb autograde` graded (its nbgrader_config.py gives the gradebook).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="HTML page to write (default: COURSE/report.html).")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
               help="Also export one row per (assignment, student) as CSV.")
-@click.option("--db", "db_url", default=None, help="Gradebook SQLAlchemy URL (default: the course's SQLite file).")
+@click.option("--db", "db_url", default=None, help="Gradebook SQLAlchemy URL [c.CourseDirectory.db_url].")
 def report(course_dir: str, out_path: str | None, csv_path: str | None, db_url: str | None) -> None:
     """Write a self-contained HTML report of a graded course: scores, failing checks, crashes, times."""
     from autograder.report import write_report

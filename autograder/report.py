@@ -26,9 +26,9 @@ from typing import Any
 
 from autograder.engine.grader import SubmissionResult
 
-STATUSES = ("ok", "error", "crashed", "timeout", "memory", "output")
+STATUSES = ("ok", "invalid", "error", "crashed", "timeout", "memory", "output")
 NO_RESULT = "no result"  # in the gradebook, but no .mmqb.json (e.g. graded by plain nbgrader)
-STATUS_COLOURS = {"ok": "#4c9a5b", "error": "#c0504d", "crashed": "#8e3b8e", "timeout": "#e08a1e",
+STATUS_COLOURS = {"ok": "#4c9a5b", "invalid": "#a0522d", "error": "#c0504d", "crashed": "#8e3b8e", "timeout": "#e08a1e",
                   "memory": "#3b6fb6", "output": "#7f7f7f", NO_RESULT: "#bbbbbb"}
 
 
