@@ -46,3 +46,40 @@ def test_compile_fit_with_loss_weights_by_name_decreases_the_loss():
                   loss_weights={"text_task": 1.0, "image_task": 0.5})
     history = model.fit([text, image], targets, epochs=15, batch_size=64, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+
+
+# --------------------------------------------------------------------- text (issue 11)
+def _seed_lines():
+    from pathlib import Path
+
+    found = sorted((Path(__file__).resolve().parents[3] / "shared" / "seed").glob("*.txt"))
+    if not found:
+        import pytest
+
+        pytest.skip("the seed bank ../shared/seed/*.txt is not on this machine")
+    return found[0].read_text(encoding="utf-8").splitlines()
+
+
+def test_seed_question_is_quoted_verbatim():
+    import re
+
+    from autograder.topics import get_topic
+
+    topic = get_topic("t24_multitask_model")
+    body = topic.section("Seed question")
+    zh, en = body.split("### English")
+    quoted = re.findall(r"^\*\*(题目 \d+|面试题(?: \d+)?)：\*\* (.+)$", zh, flags=re.M)
+    assert [q[0] for q in quoted] == ["题目 24"], f"expected the seed's ['题目 24'] line, got {quoted}"
+    seed = _seed_lines()
+    for label, text in quoted:
+        assert f"**{label}：** {text}" in seed, f"{label} is not the seed's line, verbatim: {text!r}"
+    assert en.count("**Problem") + en.count("**Interview question") == len(quoted), "one translation per quoted line"
+
+
+def test_float32_sigmoid_reaches_0_and_1():
+    """Premise of the text: in float32 a sigmoid is exactly 1.0 from a logit of 17 and exactly 0 far below."""
+    import keras
+    import numpy as np
+
+    out = keras.ops.convert_to_numpy(keras.activations.sigmoid(np.array([16.0, 17.0, -90.0], dtype="float32")))
+    assert out[0] < 1.0 and out[1] == 1.0 and out[2] == 0.0
