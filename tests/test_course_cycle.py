@@ -428,3 +428,19 @@ def test_whole_cycle_with_two_unix_users(unix_students, tmp_path):
                 assert len(rows) >= len(load_suite(slug).checks)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_claim_is_exclusive_across_open_files_and_released_on_close(tmp_path):
+    from autograder.engine.course import Claim
+
+    path = tmp_path / "autograded" / ".mmqb-claims" / "t05_attention" / "alice.lock"
+    first, second = Claim(path), Claim(path)
+    assert first.acquire() is True
+    assert second.acquire() is False  # flock: a second open file description is refused
+    first.release()
+    assert second.acquire() is True
+    second.release()
+    shared = Claim(tmp_path / "g" / "t05" / "bob.lock", shared=True)
+    assert shared.acquire() is True
+    assert (tmp_path / "g" / "t05").stat().st_mode & 0o2770 == 0o2770
+    shared.release()

@@ -115,14 +115,24 @@ class Claim:
     the lock when its holder dies, so a killed run blocks nothing.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, shared: bool = False) -> None:
         self.path = path
+        self.shared = shared  # a groupshared course: every grader of the group can take claims
         self.fd: int | None = None
 
     def acquire(self) -> bool:
         """Take the claim without waiting; False when another process holds it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        if not self.path.parent.is_dir():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.shared:
+                for folder in (self.path.parent, self.path.parent.parent):
+                    try:
+                        folder.chmod(0o2770)
+                    except PermissionError:
+                        pass
+        # flock needs no write access: a read-only descriptor lets any grader who can read the file take it
+        mode = 0o660 if self.shared else 0o600
+        fd = os.open(self.path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -203,7 +213,7 @@ class Course:
     def claim(self, task: Task) -> Claim:
         """The cross-process claim of ``task`` (a lock file under the course's autograded folder)."""
         base = Path(self.root) / self.coursedir.autograded_directory / CLAIMS / task.assignment
-        return Claim(base / f"{task.student}.lock")
+        return Claim(base / f"{task.student}.lock", shared=bool(self.coursedir.groupshared))
 
     # ------------------------------------------------------------------ gradebook
 
