@@ -138,7 +138,7 @@ class Suite:
         """Decorator turning a probe function into a :class:`Check` of ``group``.
 
         ``points``: this check's points; by default the group's points not declared by
-        other checks are split equally (to the cent, the last check taking the rest).
+        other checks are split equally to the cent (the first checks taking the odd cents).
         """
         if group not in self.points:
             raise ValueError(f"group {group!r} has no points in suite {self.slug}")
@@ -175,9 +175,9 @@ class Suite:
                                  f"to the group's {points}")
             for c in declared:
                 shares[c.id] = float(c.declared_points)
+            cents = round(left * 100)  # shares in cents, differing by at most one cent
             for i, c in enumerate(rest):
-                share = round(left / len(rest), 2)
-                shares[c.id] = share if i < len(rest) - 1 else round(left - share * (len(rest) - 1), 2)
+                shares[c.id] = (cents // len(rest) + (1 if i < cents % len(rest) else 0)) / 100
         return shares
 
     def run(self, ns: Mapping[str, Any]) -> list[CheckResult]:
