@@ -15,7 +15,8 @@ still runs in the worker's sandboxed children.
 
 Lifetime: it exits after ``MMQB_DAEMON_IDLE`` seconds (default 600) without a request, when
 asked (:func:`stop`), or when a client runs other code than it loaded (the code's version
-differs: it answers "stale" and exits, and the client starts a fresh one). ``MMQB_NO_DAEMON=1``
+differs: it answers "stale" and exits, and the client starts a fresh one; ``MMQB_DAEMON_VERSION``
+pins the version). ``MMQB_NO_DAEMON=1``
 makes ``mmqb check`` grade in its own process; ``MMQB_DAEMON_DIR`` moves the folder.
 """
 
@@ -80,8 +81,14 @@ def private_dir(folder: Path) -> Path:
 
 
 def code_version() -> str:
-    """A fingerprint of the code a daemon runs: the interpreter and every engine, suite and topic file."""
+    """A fingerprint of the code a daemon runs: the interpreter and every engine, suite and topic file.
+
+    ``MMQB_DAEMON_VERSION`` pins it (tests in a checkout others are editing; a frozen deployment).
+    """
     from autograder.topics import ROOT
+
+    if os.environ.get("MMQB_DAEMON_VERSION"):
+        return os.environ["MMQB_DAEMON_VERSION"]
 
     digest = hashlib.sha256(sys.executable.encode())
     for pattern in ("autograder/**/*.py", "questions/*.md", "autograder/templates/*"):
@@ -231,15 +238,21 @@ def stop(folder: Path | None = None) -> bool:
     return True
 
 
+def running(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, e.g. a daemon this process spawned, does not)."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)  # reap it if it is our own child
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in (b"Z", b"X")
+
+
 def _wait_gone(pid: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while pid > 0 and time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        except PermissionError:
-            return
+    while pid > 0 and time.monotonic() < deadline and running(pid):
         time.sleep(0.05)
 
 
