@@ -412,7 +412,7 @@ def _conditions() -> dict[str, object]:
 
 
 def run_benchmark(workdir: Path, students: int, topics: list[str] | None, workers: int,
-                  nbgrader_sample: int | None = None, profile: bool = False) -> dict:
+                  nbgrader_sample: int | None = None, profile: bool = False, overhead_repeats: int = 10) -> dict:
     """Run the whole comparison; print and return the figures (also in ``workdir/benchmark.json``)."""
     if isinstance(workers, bool) or not isinstance(workers, int):
         raise TypeError(f"workers must be an int, got {type(workers).__name__}")
@@ -485,9 +485,10 @@ def run_benchmark(workdir: Path, students: int, topics: list[str] | None, worker
     click.echo("(mmqb s/nb: the engine's time per submission in a worker, from .mmqb.json; "
                "limit s/nb: the same checks unisolated in one process)")
 
-    full = sandbox_overhead("require")
-    bare = sandbox_overhead("off")
-    click.echo(f"\nsandbox overhead, trivial submission (median of 10): {full['submission'] * 1000:.0f} ms with "
+    full = sandbox_overhead("require", overhead_repeats)
+    bare = sandbox_overhead("off", overhead_repeats)
+    click.echo(f"\nsandbox overhead, trivial submission (median of {overhead_repeats}): "
+               f"{full['submission'] * 1000:.0f} ms with "
                f"isolation ({full['mode']}: visible phase {full['visible_phase'] * 1000:.0f} ms, hidden phase "
                f"{full['hidden_phase'] * 1000:.0f} ms), {bare['submission'] * 1000:.0f} ms forks alone: "
                f"isolation adds {(full['submission'] - bare['submission']) * 1000:.0f} ms")
