@@ -91,7 +91,12 @@ def build_cohort(course: Path, slugs: list[str], students: int) -> dict[tuple[st
         raise ValueError(f"students must be at least 1, got {students}")
     topics = [t for t in all_topics() if t.slug in slugs]
     prepare_course(course, topics)
-    generate_in_course(course, topics)
+    path = os.environ.get("PATH", "")
+    os.environ["PATH"] = _env()["PATH"]  # nbgrader runs `alembic` from PATH
+    try:
+        generate_in_course(course, topics)
+    finally:
+        os.environ["PATH"] = path
     kinds = {}
     for slug in slugs:
         release = nbformat.read(ROOT / "release" / slug / f"{slug}.ipynb", as_version=4)
