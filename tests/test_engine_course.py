@@ -180,7 +180,8 @@ def test_malformed_notebooks_are_reported_per_submission(base_course, tmp_path):
                      if not c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("-numeric")]
     _write(course, "deleted", slug, deleted)
     duplicated = submission_notebook(release, reference_cell(slug))
-    duplicated.cells.append(duplicated.cells[-2])
+    graded_code = [c for c in duplicated.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
+    duplicated.cells.append(graded_code[-1])  # a second copy of a graded cell
     _write(course, "duplicated", slug, duplicated)
     wrong = submission_notebook(_release(SAMPLE[1]), reference_cell(SAMPLE[1]))
     _write(course, "wrongtopic", slug, wrong)
