@@ -54,3 +54,20 @@ def test_worker_that_cannot_start_is_not_graded(notebook):
         _not_graded(grade_path(notebook, worker, Limits()), "failed to start")
     finally:
         worker.close()
+
+
+def test_workers_started_from_pool_threads_survive_those_threads(notebook):
+    """A worker must not die with the grader thread that started it (PR_SET_PDEATHSIG's trap)."""
+    import time
+
+    from autograder.engine.course import Task
+    from autograder.engine.pool import LocalPool
+
+    pool = LocalPool(2)  # starts both workers in short-lived threads
+    try:
+        time.sleep(2)
+        assert all(w.proc is not None and w.proc.poll() is None for w in pool.workers)
+        results = [r for _, r in pool.run([Task(SLUG, f"s{i}", notebook, None) for i in range(4)], Limits())]
+    finally:
+        pool.close()
+    assert [r.graded and r.score == r.max_score for r in results] == [True] * 4, [r.message for r in results]

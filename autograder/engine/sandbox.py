@@ -341,6 +341,7 @@ def child_main(job: dict[str, Any], result_fd: int, scratch: str, root: str, hid
     steps = _Steps(job.get("break_step"))
     try:
         os.setsid()
+        _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # ends with the worker
         keep = [result_fd] + ([hidden_fd] if hidden_fd is not None else [])
         _close_fds_except(keep)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

@@ -29,7 +29,6 @@ import tempfile
 import time
 from typing import Any
 
-PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -202,7 +201,8 @@ def main() -> None:
     os.dup2(2, 1)  # anything printed goes to the log, never to a channel
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # die with the grader, even on SIGKILL
+    # No PR_SET_PDEATHSIG here: it fires when the grader's *thread* that started us ends (a
+    # pool thread), not the grader. A dead grader closes the socket: the loop below ends.
     import keras  # noqa: F401
     import numpy  # noqa: F401
     import tensorflow  # noqa: F401 - warm import; no op may run in this process
@@ -234,9 +234,11 @@ def main() -> None:
                     pass
             reply = {"status": "error", "detail": f"worker error: {exc}", "signal": "", "exit_code": None,
                      "output": "", "elapsed": 0.0, "killed": 0}
-        if os.getppid() == 1:  # the grader is gone: nobody will read the answer
+        try:
+            wire.send_message(sock, reply)
+        except OSError:  # the grader is gone: nobody will read the answer
             break
-        wire.send_message(sock, reply)
+    kill_descendants()
 
 
 if __name__ == "__main__":
