@@ -33,7 +33,8 @@ def test_notebook_quotes_its_seed_question(topic):
     assert questions, f"no question found in seed section {topic.seed_section}"
     release = (ROOT / "release" / topic.slug / f"{topic.slug}.ipynb").read_text(encoding="utf-8")
     for question in questions:
-        assert json.dumps(question, ensure_ascii=False)[1:-1] in release, f"release/{topic.slug} does not quote: {question}"
+        quoted = json.dumps(question, ensure_ascii=False)[1:-1]
+        assert quoted in release, f"release/{topic.slug} does not quote: {question}"
     assert topic.section("Seed question") or topic.is_concept
 
 
