@@ -397,24 +397,21 @@ def grade_submission(sub: Submission, suite: Suite, worker: WarmWorker, limits: 
     return score(suite, sub, tests, visible, hidden, worker.unsafe)
 
 
+def _max_score(slug: str) -> float:
+    try:
+        return float(load_suite(slug).max_score)
+    except Exception:  # noqa: BLE001 - unknown topic
+        return 0.0
+
+
 def not_graded(path: Path, slug: str, message: str) -> SubmissionResult:
     """A submission the engine could not grade: no score, the reason, graded by the next run."""
-    max_score = 0.0
-    try:
-        max_score = float(load_suite(slug).max_score)
-    except Exception:  # noqa: BLE001 - unknown topic
-        pass
-    return SubmissionResult(str(path), slug, "error", message, None, max_score, graded=False)
+    return SubmissionResult(str(path), slug, "error", message, None, _max_score(slug), graded=False)
 
 
 def invalid_submission(path: Path, slug: str, message: str) -> SubmissionResult:
     """A notebook that cannot be read as this topic's: the student's fault, graded 0 with the reason."""
-    max_score = 0.0
-    try:
-        max_score = float(load_suite(slug).max_score)
-    except Exception:  # noqa: BLE001 - unknown topic
-        pass
-    return SubmissionResult(str(path), slug, "invalid", message, 0.0, max_score)
+    return SubmissionResult(str(path), slug, "invalid", message, 0.0, _max_score(slug))
 
 
 def grade_path(path: Path, worker: WarmWorker, limits: Limits, expected_slug: str | None = None,
