@@ -21,8 +21,8 @@ import pytest
 from autograder.build import prepare_course
 from autograder.engine.course import Course, Task
 from autograder.engine.grader import SubmissionResult
-from autograder.engine.grader import TestResult as Verdict
 from autograder.report import NO_RESULT, write_report
+from autograder.results import CheckResult as Verdict
 from autograder.topics import get_topic
 
 BIN = Path(sys.executable).parent

@@ -461,7 +461,3 @@ def _tail(path: str, limit: int = 2000) -> str:
             return fh.read().decode(errors="replace")
     except OSError:
         return ""
-
-
-# Kept for callers written before the one result model.
-TestResult = CheckResult
