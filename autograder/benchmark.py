@@ -230,7 +230,8 @@ class TreeMemory:
         for proc in children:
             try:
                 rss = proc.memory_info().rss
-                is_worker = "autograder.engine.worker" in " ".join(proc.cmdline())
+                # a worker is a child of the grader; its sandboxed phases are forks (same command line)
+                is_worker = proc.ppid() == self.root.pid
             except psutil.Error:
                 continue
             if is_worker:
