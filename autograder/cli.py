@@ -10,8 +10,10 @@ import click
 
 # Every path that may import TensorFlow (here or in a kernel we start) must be quiet:
 # nbgrader scores a graded cell with stderr output as 0.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+from autograder.engine.settings import QUIET_ENV  # noqa: E402 - stdlib only, before any TensorFlow import
+
+for _name, _value in QUIET_ENV.items():
+    os.environ.setdefault(_name, _value)
 # nbgrader runs `alembic` and `jupyter` from PATH: make this environment's scripts found
 # even when mmqb is called by its full path without activating the venv.
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")

@@ -56,8 +56,9 @@ def lab_command(workspace: Path, port: int | None = None) -> list[str]:
 
 def start_lab(workspace: Path, port: int | None = None) -> int:
     """Run JupyterLab in the workspace until it exits; return its exit code."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0")
-    return subprocess.call(lab_command(workspace, port), cwd=workspace, env=env)
+    from autograder.engine.settings import QUIET_ENV
+
+    return subprocess.call(lab_command(workspace, port), cwd=workspace, env=dict(os.environ, **QUIET_ENV))
 
 
 class Progress:
