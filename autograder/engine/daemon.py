@@ -260,7 +260,7 @@ def _wait_gone(pid: int, timeout: float) -> None:
 class Daemon:
     """The server side: one warm worker, requests served one at a time from the main thread.
 
-    One thread only: the worker dies with the thread that started it (``PR_SET_PDEATHSIG``).
+    One learner, one worker: requests queue on the socket; the worker ends when the daemon does.
     """
 
     def __init__(self, folder: Path, idle: float) -> None:
