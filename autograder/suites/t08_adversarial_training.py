@@ -109,6 +109,9 @@ def _run_case(ns, seed, epsilon, alpha, learning_rate, **shape):
     text, image, labels, kernel, bias = _case(seed, **shape)
     model = _linear_model(kernel, bias)
     optimizer = keras.optimizers.SGD(learning_rate=learning_rate)
+    # Any randomness in the student's step (the seed's Gaussian noise) is then the same in a
+    # notebook and in the grader, whichever checks ran before: identical scores everywhere.
+    keras.utils.set_random_seed(seed)
     result = step(model, optimizer, text, image, labels, epsilon, alpha=alpha)
     return {"result": result, **_state(model, optimizer)}
 
