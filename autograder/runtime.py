@@ -26,6 +26,7 @@ threads cannot see each other's setting.
 import builtins
 import contextlib
 import contextvars
+import random
 import sys
 import traceback
 
@@ -192,6 +193,27 @@ def earned(points):
 
 
 # --------------------------------------------------------------------------- driver
+PROBE_SEED = 0
+
+
+def seed_random_state(seed=PROBE_SEED):
+    """Reset every random state a submission can draw from, before each probe.
+
+    A submission that draws random numbers (noise instead of a gradient sign, a random
+    initialiser) then gets the same score every time it is graded, in nbgrader as in mmqb:
+    otherwise the same notebook could pass a check in one run and fail it in the next.
+    Frameworks are seeded only if the submission already imported them.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    keras = sys.modules.get("keras")
+    tf = sys.modules.get("tensorflow")
+    if keras is not None and hasattr(keras, "utils"):
+        keras.utils.set_random_seed(seed)  # also resets Keras's global SeedGenerator
+    elif tf is not None and hasattr(tf, "random"):
+        tf.random.set_seed(seed)
+
+
 def run_probe(probe, ns, hidden=False):
     """Run a probe. Returns ``(True, plain data)`` or ``(False, message)``.
 
@@ -200,6 +222,7 @@ def run_probe(probe, ns, hidden=False):
     """
     try:
         with contextlib.redirect_stderr(sys.stdout):  # nbgrader scores a cell with stderr 0
+            seed_random_state()
             return True, plain(probe(ns))
     except CheckFailed as exc:
         return False, ("the check could not run your code (a name it needs is missing or a result "

@@ -105,3 +105,21 @@ def test_a_failing_probe_fails_the_check_not_the_cell():
     runtime.begin_group("behavior", 2)
     assert runtime.check("x", exits, lambda got: None, {}, points=2) is False
     assert runtime.end_group() == 0
+
+
+def test_every_probe_starts_from_the_same_random_state():
+    """A submission that draws random numbers gets the same data from every run of a probe."""
+    import random
+
+    def probe(ns):
+        return {"np": np.random.normal(size=3), "py": random.random()}
+
+    np.random.seed(123)
+    random.seed(123)
+    first = runtime.run_probe(probe, {})
+    second = runtime.run_probe(probe, {})
+    assert first[0] and second[0]
+    assert np.array_equal(first[1]["np"], second[1]["np"]) and first[1]["py"] == second[1]["py"]
+    # and that state is not the caller's: the draws differ from a plain unseeded-by-us run
+    np.random.seed(123)
+    assert not np.array_equal(first[1]["np"], np.random.normal(size=3))

@@ -416,6 +416,7 @@ def _run(job: dict[str, Any], result_fd: int, hidden_fd: int | None) -> None:
             # Only plain data or the name of an exception class: the trusted side shows no text.
             try:
                 exec(compile(probe["source"], "<check>", "exec"), scope)  # noqa: S102
+                runtime.seed_random_state()  # as run_probe does: the same draws as in nbgrader
                 message = {"ok": True, "data": runtime.plain(scope[probe["entry"]](ns))}
             except runtime.CheckFailed:
                 message = {"ok": False, "error": "CheckFailed"}
