@@ -128,6 +128,9 @@ class Suite:
     slug: str
     points: dict[str, int]
     checks: list[Check] = field(default_factory=list)
+    # Some probe calls ``runtime.run_fresh_python``: the engine's sandbox then keeps a clean
+    # fork ready for it (see ``engine/fresh.py``) instead of paying a new interpreter per call.
+    fresh_python: bool = False
 
     def __post_init__(self) -> None:
         unknown = set(self.points) - set(GROUPS)

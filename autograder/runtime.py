@@ -192,6 +192,30 @@ def earned(points):
     return round(sum(points), 2)
 
 
+# ----------------------------------------------------------------------- fresh Python
+# The grading engine's sandbox sets this to a function that runs a script in a process forked
+# before any student code ran (TensorFlow imported, no op run: as clean as a new interpreter,
+# without paying the import again). In a notebook it stays None and a new interpreter starts.
+_FRESH_PYTHON = None
+
+
+def run_fresh_python(script, args=(), timeout=240):
+    """Run ``script`` (Python source) with ``sys.argv[1:] == args`` in a fresh Python process.
+
+    The process has none of the notebook's objects, only what the script imports. Returns
+    ``(exit code, stderr text)``.
+    """
+    if _FRESH_PYTHON is not None:
+        return _FRESH_PYTHON(script, [str(a) for a in args], timeout)
+    import os
+    import subprocess
+
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0")
+    proc = subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=timeout, check=False)
+    return proc.returncode, proc.stderr
+
+
 # --------------------------------------------------------------------------- driver
 PROBE_SEED = 0
 

@@ -308,7 +308,8 @@ def forbidden_paths() -> list[str]:
 # ------------------------------------------------------------------ stages
 def run_probes(sub: Submission, suite: Suite, worker: WarmWorker, limits: Limits) -> tuple[Phase, Phase | None]:
     """Isolate and run probes: the visible phase, then (if any) the hidden phase."""
-    base = {"setup": SETUP_SOURCE, "cells": sub.student_cells, "forbidden": forbidden_paths()}
+    base = {"setup": SETUP_SOURCE, "cells": sub.student_cells, "forbidden": forbidden_paths(),
+            "fresh_python": suite.fresh_python}
     visible = [probe_job(c) for c in suite.checks if not c.hidden]
     hidden = [probe_job(c) for c in suite.checks if c.hidden]
     first = worker.run_phase(dict(base, phase="visible", probes=visible), limits)

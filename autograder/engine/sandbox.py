@@ -44,7 +44,7 @@ import traceback
 from typing import Any
 
 from autograder import runtime
-from autograder.engine import settings, wire
+from autograder.engine import fresh, settings, wire
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
@@ -363,6 +363,8 @@ def child_main(job: dict[str, Any], result_fd: int, scratch: str, root: str, hid
         os.environ.update(settings.sandbox_env(scratch))
         _redirect_output(scratch)
         _send(result_fd, {"kind": "isolation", "steps": steps.done})
+        if job.get("fresh_python"):  # before any student code: the server must stay clean
+            fresh.start_server(keep_closed=keep)
         _run(job, result_fd, hidden_fd)
         code = 0
     except IsolationError as exc:

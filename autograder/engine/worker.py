@@ -205,6 +205,7 @@ def main() -> None:
     # pool thread), not the grader. A dead grader closes the socket: the loop below ends.
     import keras  # noqa: F401
     import numpy  # noqa: F401
+    import shap  # noqa: F401 - t30 imports it: 0.8 s per phase otherwise (runs no TensorFlow op)
     import tensorflow  # noqa: F401 - warm import; no op may run in this process
     from IPython.core import inputtransformer2  # noqa: F401
 

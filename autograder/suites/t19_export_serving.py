@@ -20,9 +20,11 @@ from autograder.runtime import (
     expect_raises,
     need,
     raised,
+    run_fresh_python,
 )
 
-suite = Suite("t19_export_serving", points={"shape": 2, "numeric": 4, "behavior": 4})
+# fresh_python: the engine forks a clean process for run_fresh_python instead of a new interpreter
+suite = Suite("t19_export_serving", points={"shape": 2, "numeric": 4, "behavior": 4}, fresh_python=True)
 
 
 def _model(seed):
@@ -109,18 +111,14 @@ def _serve_script():
 def _serve_in_fresh_process(path, *batches):
     """Serve each batch from ``path`` in a new Python process; return the answers."""
     import os
-    import subprocess
-    import sys
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
         for k, b in enumerate(batches):
             np.save(os.path.join(folder, f"x{k}.npy"), b, allow_pickle=False)
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0")
-        proc = subprocess.run([sys.executable, "-c", _serve_script(), folder, str(path), str(len(batches))],
-                              capture_output=True, text=True, env=env, timeout=240, check=False)
-        if proc.returncode != 0:
-            tail = (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
+        returncode, stderr = run_fresh_python(_serve_script(), [folder, str(path), str(len(batches))])
+        if returncode != 0:
+            tail = (stderr.strip().splitlines() or ["(no message)"])[-1]
             raise CheckFailed(f"loading and serving the SavedModel in a fresh Python process failed: {tail}")
         return [np.load(os.path.join(folder, f"y{k}.npy"), allow_pickle=False) for k in range(len(batches))]
 
