@@ -69,32 +69,3 @@ def test_gradient_matches_central_differences_in_float64():
         di[idx] = h
         numeric[idx] = (f(i + di) - f(i - di)) / (2 * h)
     np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
-
-
-# --------------------------------------------------------------------- text (issue 11)
-def _seed_lines():
-    from pathlib import Path
-
-    found = sorted((Path(__file__).resolve().parents[3] / "shared" / "seed").glob("*.txt"))
-    if not found:
-        import pytest
-
-        pytest.skip("the seed bank ../shared/seed/*.txt is not on this machine")
-    return found[0].read_text(encoding="utf-8").splitlines()
-
-
-def test_seed_question_is_quoted_verbatim():
-    import re
-
-    from autograder.topics import get_topic
-
-    topic = get_topic("t02_fusion_attention")
-    body = topic.section("Seed question")
-    zh, en = body.split("### English")
-    quoted = re.findall(r"^\*\*(题目 \d+|面试题(?: \d+)?)：\*\* (.+)$", zh, flags=re.M)
-    expected = ["题目 1", "题目 2"]
-    assert [q[0] for q in quoted] == expected, f"expected the seed's {expected} lines, got {quoted}"
-    seed = _seed_lines()
-    for label, text in quoted:
-        assert f"**{label}：** {text}" in seed, f"{label} is not the seed's line, verbatim: {text!r}"
-    assert en.count("**Problem") + en.count("**Interview question") == len(quoted), "one translation per quoted line"

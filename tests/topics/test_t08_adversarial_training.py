@@ -79,31 +79,3 @@ def test_empty_batch_message():
     text, image, labels = _data()
     with pytest.raises(ValueError, match=r"batch is empty"):
         adversarial_train_step(_two_tower(0), keras.optimizers.SGD(0.1), text[:0], image[:0], labels[:0], 0.1)
-
-
-# --------------------------------------------------------------------- text (issue 11)
-def _seed_lines():
-    from pathlib import Path
-
-    found = sorted((Path(__file__).resolve().parents[3] / "shared" / "seed").glob("*.txt"))
-    if not found:
-        import pytest
-
-        pytest.skip("the seed bank ../shared/seed/*.txt is not on this machine")
-    return found[0].read_text(encoding="utf-8").splitlines()
-
-
-def test_seed_question_is_quoted_verbatim():
-    import re
-
-    from autograder.topics import get_topic
-
-    topic = get_topic("t08_adversarial_training")
-    body = topic.section("Seed question")
-    zh, en = body.split("### English")
-    quoted = re.findall(r"^\*\*(题目 \d+|面试题(?: \d+)?)：\*\* (.+)$", zh, flags=re.M)
-    assert [q[0] for q in quoted] == ['题目 8'], f"expected the seed's ['题目 8'] lines, got {quoted}"
-    seed = _seed_lines()
-    for label, text in quoted:
-        assert f"**{label}：** {text}" in seed, f"{label} is not the seed's line, verbatim: {text!r}"
-    assert en.count("**Problem") + en.count("**Interview question") == len(quoted), "one translation per quoted line"

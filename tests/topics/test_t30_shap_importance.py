@@ -73,31 +73,3 @@ def test_expected_value_is_the_mean_background_output():
     out = shap_feature_importance(model, text, image, background)
     mean = float(np.mean(model(list(background)).numpy()))
     assert out["expected_value"] == pytest.approx(mean, rel=1e-6)
-
-
-# --------------------------------------------------------------------- text (issue 11)
-def _seed_lines():
-    from pathlib import Path
-
-    found = sorted((Path(__file__).resolve().parents[3] / "shared" / "seed").glob("*.txt"))
-    if not found:
-        import pytest
-
-        pytest.skip("the seed bank ../shared/seed/*.txt is not on this machine")
-    return found[0].read_text(encoding="utf-8").splitlines()
-
-
-def test_seed_question_is_quoted_verbatim():
-    import re
-
-    from autograder.topics import get_topic
-
-    topic = get_topic("t30_shap_importance")
-    body = topic.section("Seed question")
-    zh, en = body.split("### English")
-    quoted = re.findall(r"^\*\*(题目 \d+|面试题(?: \d+)?)：\*\* (.+)$", zh, flags=re.M)
-    assert [q[0] for q in quoted] == ["题目 30"], f"expected the seed's ['题目 30'] line, got {quoted}"
-    seed = _seed_lines()
-    for label, text in quoted:
-        assert f"**{label}：** {text}" in seed, f"{label} is not the seed's line, verbatim: {text!r}"
-    assert en.count("**Problem") + en.count("**Interview question") == len(quoted), "one translation per quoted line"
