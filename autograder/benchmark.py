@@ -39,6 +39,7 @@ import nbformat
 from tqdm import tqdm
 
 from autograder.build import prepare_course
+from autograder.engine.settings import QUIET_ENV
 from autograder.mutation import (
     load_mutants,
     namespace_of,
@@ -153,7 +154,7 @@ def compare_scores(nbgrader: dict[tuple[str, str, str], float], mmqb: dict[tuple
 
 # ------------------------------------------------------------------ nbgrader
 def _env() -> dict[str, str]:
-    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0",
+    return dict(os.environ, **QUIET_ENV,
                 PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
 
 

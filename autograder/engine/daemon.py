@@ -37,6 +37,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from autograder.engine import wire
+
 IDLE_SECONDS = 600.0
 START_SECONDS = 300.0  # the first start imports TensorFlow and tests isolation: slow on a busy machine
 MAX_MESSAGE = 64 << 20
@@ -110,24 +112,13 @@ def send(sock: socket.socket, message: dict[str, Any]) -> None:
 
 def receive(sock: socket.socket) -> dict[str, Any]:
     """The next message; ``EOFError`` if the peer closed, ``ValueError`` if it is not one."""
-    (size,) = struct.unpack(">I", _exactly(sock, 4))
+    (size,) = struct.unpack(">I", wire.recv_exact(sock, 4))
     if size > MAX_MESSAGE:
         raise ValueError(f"message of {size} bytes, expected at most {MAX_MESSAGE}")
-    message = json.loads(_exactly(sock, size))
+    message = json.loads(wire.recv_exact(sock, size))
     if not isinstance(message, dict):
         raise ValueError(f"expected a JSON object, got {type(message).__name__}")
     return message
-
-
-def _exactly(sock: socket.socket, n: int) -> bytes:
-    chunks, left = [], n
-    while left:
-        chunk = sock.recv(min(left, 1 << 20))
-        if not chunk:
-            raise EOFError("connection closed")
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
 
 
 def peer_uid(sock: socket.socket) -> int:

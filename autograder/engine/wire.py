@@ -125,7 +125,8 @@ def send_message(sock, message: Any, fds: list[int] | tuple[int, ...] = ()) -> N
     sock.sendall(_HEADER.pack(len(payload)) + payload)
 
 
-def _recv_exact(sock, size: int) -> bytes:
+def recv_exact(sock, size: int) -> bytes:
+    """Exactly ``size`` bytes from a stream socket; ``EOFError`` if the peer closes first."""
     chunks, left = [], size
     while left:
         chunk = sock.recv(min(left, 1 << 20))
@@ -147,5 +148,5 @@ def recv_message(sock, max_fds: int = 4) -> tuple[Any, list[int]]:
 
             os.close(fd)
         raise EOFError("peer closed the connection" if not marker else "malformed message")
-    (size,) = _HEADER.unpack(_recv_exact(sock, _HEADER.size))
-    return json.loads(_recv_exact(sock, size)), fds
+    (size,) = _HEADER.unpack(recv_exact(sock, _HEADER.size))
+    return json.loads(recv_exact(sock, size)), fds
