@@ -98,7 +98,8 @@ def test_release_is_self_contained(slug):
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     imports = set(re.findall(r"^\s*(?:import|from)\s+(\w+)", code, flags=re.M))
     assert imports <= {"os", "math", "numpy", "tensorflow", "keras", "shap", "traceback", "tempfile",
-                       "pathlib", "json", "builtins", "contextlib", "contextvars", "sys"}, imports
+                       "pathlib", "json", "builtins", "contextlib", "contextvars", "sys", "random",
+                       "subprocess"}, imports
     assert "solutions" not in imports and "autograder" not in imports
 
 
