@@ -120,6 +120,8 @@ def render_index(topics: list[Topic]) -> str:
         auto = load_suite(t.slug).max_score
         points = f"{auto} + {t.answer_points} written" if t.is_concept else f"{auto}"
         kind = "concept + coding" if t.is_concept else "coding"
+        if t.beyond_seed:
+            kind += " · beyond the seed"
         link = f"[release/{t.slug}](release/{t.slug}/{t.slug}.ipynb)"
         rows.append(f"| {t.slug[:3]} | {t.title_zh} | {t.title_en} | {kind} | {points} | {link} |")
     return "\n".join(rows)

@@ -188,8 +188,9 @@ def build_source_notebook(topic: Topic, suite: Suite) -> nbformat.NotebookNode:
     cid = slug.replace("_", "-")
     title = f"# {slug.split('_')[0]} · {topic.title_zh} · {topic.title_en}"
     kind = "概念题 + 编程 / concept + coding" if topic.is_concept else "编程题 / coding"
+    origin = "超出原题库 / beyond the seed" if topic.beyond_seed else f"seed §{topic.seed_section}"
     cells = [_md(f"{cid}-background",
-                 f"{title}\n\n*{kind} · seed §{topic.seed_section} · "
+                 f"{title}\n\n*{kind} · {origin} · "
                  f"{suite.max_score + topic.answer_points} points*\n\n## 背景 / Background\n\n"
                  + topic.section("Background"))]
     if topic.is_concept:

@@ -1,8 +1,8 @@
 """Topic texts: ``questions/tNN_slug.md`` parsed into front matter and sections.
 
 A topic file starts with YAML front matter (``id``, ``slug``, ``title_zh``, ``title_en``,
-``kind`` = concept | coding, ``seed_section``, ``functions``, and for concept topics
-``answer_points``), then level-2 sections whose headings are ``中文 / English``. Each
+``kind`` = concept | coding, ``seed_section`` (``null`` for a topic beyond the seed),
+``functions``, and for concept topics ``answer_points``), then level-2 sections whose headings are ``中文 / English``. Each
 section holds a ``### 中文`` block followed by a ``### English`` block. Known sections,
 by their English heading: Background, Interview question, Reference answer, Exercise,
 Hints, Errata; optional: Seed question (the seed's own problem line, shown before the exercise),
@@ -39,10 +39,15 @@ class Topic:
     title_zh: str
     title_en: str
     kind: str
-    seed_section: int
+    seed_section: int | None
     functions: tuple[str, ...]
     answer_points: int
     sections: dict[str, str]
+
+    @property
+    def beyond_seed(self) -> bool:
+        """Topics t31 on teach how today's multimodal LLMs work; the seed bank has no section for them."""
+        return self.seed_section is None
 
     @property
     def is_concept(self) -> bool:
@@ -94,7 +99,7 @@ def parse_topic(path: Path) -> Topic:
         title_zh=str(meta["title_zh"]),
         title_en=str(meta["title_en"]),
         kind=kind,
-        seed_section=int(meta["seed_section"]),
+        seed_section=None if meta.get("seed_section") is None else int(meta["seed_section"]),
         functions=tuple(meta["functions"]),
         answer_points=int(meta.get("answer_points", 0)),
         sections=sections,
