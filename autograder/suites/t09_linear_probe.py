@@ -7,10 +7,16 @@ Dense(5, relu). Its inference-mode forward pass is recomputed in float64 NumPy
 expected value is computed independently of the student's code. A backbone that runs in
 training mode (Dropout active, batch statistics) changes the output by far more than the
 tolerance, and so does a softmax on the logits.
+
+The probes that train run Keras's compiled (graph-mode) ``train_step``, the one ``fit`` runs:
+one step through ``train_on_batch``, or ``fit`` on a ``tf.data.Dataset`` of ready-made batches
+(without the NumPy array adapter's slicing and shuffling pipeline, which costs more than the
+steps). A probe that needs several backbones of the same kind (shapes, bad arguments) shares one.
 """
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from autograder.checks import Suite
 from autograder.runtime import (
@@ -130,7 +136,8 @@ def one_and_many_classes(ns):
     build_linear_probe = need(ns, "build_linear_probe")
     keras.utils.set_random_seed(0)
     x, _ = _inputs(2, n=4)
-    return {"one": build_linear_probe(_backbone(), 1)(x), "seven": build_linear_probe(_backbone(), 7)(x)}
+    backbone = _backbone()  # a frozen backbone can serve several probes
+    return {"one": build_linear_probe(backbone, 1)(x), "seven": build_linear_probe(backbone, 7)(x)}
 
 
 @one_and_many_classes.verdict
@@ -187,7 +194,7 @@ def _(got):
 
 @suite.check("numeric", hidden=True)
 def one_sgd_step_matches_oracle(ns):
-    """one fit step (SGD, cross-entropy from logits) moves the head by -lr * gradient on frozen features"""
+    """one training step (SGD, cross-entropy from logits) moves the head by -lr * gradient on frozen features"""
     build_linear_probe = need(ns, "build_linear_probe")
     keras.utils.set_random_seed(2)
     probe = build_linear_probe(_backbone(), 4)
@@ -196,7 +203,7 @@ def one_sgd_step_matches_oracle(ns):
     _set_head(probe, 5, 4)
     probe.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    probe.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    probe.train_on_batch(x, y)  # the compiled train step fit runs, once, on the batch of 8
     kernel, bias = _head_variables(probe, 5, 4)
     return {"kernel": kernel, "bias": bias}
 
@@ -272,7 +279,7 @@ def fit_trains_only_the_head(ns):
     _set_head(probe, 5, 4)
     probe.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    probe.fit(x, y, epochs=2, batch_size=4, verbose=0)
+    probe.fit(tf.data.Dataset.from_tensor_slices((x, y)).batch(4), epochs=2, shuffle=False, verbose=0)  # 2 x 4 steps
     kernel, _ = _head_variables(probe, 5, 4)
     return {"backbone": {f"w{i}": w for i, w in enumerate(backbone.get_weights())}, "kernel": kernel}
 
@@ -294,12 +301,13 @@ def bad_arguments(ns):
     """every bad input of the exercise's table raises the exception the table names"""
     build_linear_probe = need(ns, "build_linear_probe")
     keras.utils.set_random_seed(0)
+    backbone = _backbone()  # one backbone for every attempt: each must raise
     return {
-        "num_classes = 0": raised(build_linear_probe, _backbone(), 0),
-        "num_classes = -2": raised(build_linear_probe, _backbone(), -2),
-        "num_classes = 2.5 (a float)": raised(build_linear_probe, _backbone(), 2.5),
-        "num_classes = True (a bool)": raised(build_linear_probe, _backbone(), True),
-        "num_classes = '3' (text)": raised(build_linear_probe, _backbone(), "3"),
+        "num_classes = 0": raised(build_linear_probe, backbone, 0),
+        "num_classes = -2": raised(build_linear_probe, backbone, -2),
+        "num_classes = 2.5 (a float)": raised(build_linear_probe, backbone, 2.5),
+        "num_classes = True (a bool)": raised(build_linear_probe, backbone, True),
+        "num_classes = '3' (text)": raised(build_linear_probe, backbone, "3"),
         "backbone = None": raised(build_linear_probe, None, 3),
         "a NumPy function as backbone": raised(build_linear_probe, np.tanh, 3),
     }
