@@ -25,6 +25,7 @@ build: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # As root (CI, a fresh machine) the PostgreSQL gradebook test gets a real server on loopback,
 # and the browser test gets Debian's Chromium.

@@ -324,8 +324,8 @@ def sandbox_overhead(isolation: str = "require", repeats: int = 10) -> dict[str,
     Medians over ``repeats`` submissions on one warm worker; ``isolation`` is the worker's
     policy (``"off"`` measures the fork alone).
     """
-    from autograder.engine.grader import Limits, WarmWorker, forbidden_paths
-    from autograder.notebook import SETUP_SOURCE
+    from autograder.checks import SETUP_SOURCE
+    from autograder.engine import Limits, WarmWorker, forbidden_paths
 
     worker = WarmWorker(0, isolation=isolation)
     try:
@@ -370,7 +370,7 @@ def profile_references(slugs: list[str], workdir: Path) -> dict[str, dict[str, f
     import keras
 
     from autograder.checks import load_suite
-    from autograder.engine.grader import Limits, WarmWorker, judge, run_probes
+    from autograder.engine import Limits, WarmWorker, judge, run_probes
     from autograder.engine.submission import read_submission
 
     workdir.mkdir(parents=True, exist_ok=True)
@@ -473,12 +473,13 @@ def run_benchmark(workdir: Path, students: int, topics: list[str] | None, worker
     click.echo(f"mmqb autograde --workers {workers}: {n} notebooks in {t_mmqb:.1f} s = {t_mmqb / n:.3f} s per "
                "notebook (a fresh process: starting the workers is included)")
 
-    from autograder.engine.course import Course
+    from autograder.course.course import Course
+    from autograder.course.gradebook import cell_scores
 
-    problems = compare_scores(Course(theirs).cell_scores(slugs), Course(ours).cell_scores(slugs), sample)
+    problems = compare_scores(cell_scores(Course(theirs), slugs), cell_scores(Course(ours), slugs), sample)
     if problems:
         raise click.ClickException("per-cell scores differ (nbgrader vs mmqb):\n  " + "\n  ".join(problems[:50]))
-    cells = sum(1 for k in Course(theirs).cell_scores(slugs) if k[:2] in set(sample))
+    cells = sum(1 for k in cell_scores(Course(theirs), slugs) if k[:2] in set(sample))
     click.echo(f"per-cell scores identical on all {cells} graded cells of the {len(sample)} notebooks "
                "nbgrader graded")
 

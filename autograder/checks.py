@@ -42,7 +42,36 @@ from autograder import runtime
 from autograder.results import CheckResult
 
 GROUPS = ("shape", "numeric", "behavior")
+
+
+def cell_id(slug: str, part: str) -> str:
+    """The id (and nbgrader ``grade_id``) of a notebook cell: ``t05-attention-numeric`` for group numeric."""
+    return f"{slug.replace('_', '-')}-{part}"
+
+
+def group_of(grade_id: str) -> str:
+    """The check group a graded cell's id names (the inverse of :func:`cell_id` for a group cell)."""
+    return grade_id.rsplit("-", 1)[-1]
 _ALLOWED_MODULES = {"np", "tf", "keras", "math"}
+
+# The names every check may use, defined the same way in the notebook's locked setup cell and in
+# the sandbox before the student's cells run (one source for the build and the engine).
+SETUP_SOURCE = '''\
+import os
+
+# TensorFlow logs to stderr at import unless told otherwise, and nbgrader scores a cell
+# with stderr output as failed: silence it before the import.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+# TensorFlow's Python logger prints INFO lines (e.g. when a SavedModel is written) to stderr.
+tf.get_logger().setLevel("ERROR")'''
 _RUNTIME_NAMES = {name for name in vars(runtime) if not name.startswith("__")}
 
 Probe = Callable[[Mapping[str, Any]], Any]

@@ -1,7 +1,14 @@
-"""The ``mmqb`` command line."""
+"""The ``mmqb`` command line: thin commands over the library's API.
+
+Every option that has a course-wide setting defaults to it (``c.Mmqb.*`` and nbgrader's
+``CourseDirectory`` in ``nbgrader_config.py``; the engine's own defaults otherwise), so the
+command line never restates a default. Errors mmqb raises on purpose (:class:`MmqbError`) become
+one line and a non-zero exit; ``--verbose`` turns on the diagnostics the modules log.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from pathlib import Path
@@ -21,8 +28,11 @@ os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.
 
 @click.group()
 @click.version_option(package_name="mmqb")
-def main() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Log the engine's diagnostics to stderr.")
+def main(verbose: bool) -> None:
     """mmqb: question bank and autograder for multimodal deep learning."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                        format="mmqb: %(levelname)s %(name)s: %(message)s")
 
 
 @main.command()
@@ -48,10 +58,14 @@ def demo(course_dir: str, topic_list: str, workers: int) -> None:
     run_demo(Path(course_dir), selected, workers)
 
 
-def _limits(timeout: float, memory: int):
-    from autograder.engine.grader import Limits
+def _limits(timeout: float | None, memory: int | None):
+    """The engine's default limits (``c.Mmqb``'s defaults), with the command line's overrides."""
+    from autograder.engine.settings import Mmqb
 
-    return Limits(wall_seconds=timeout, cpu_seconds=2 * timeout, memory_mib=memory)
+    try:
+        return Mmqb().limits(timeout, memory)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 _NO_ISOLATION = click.option("--no-isolation", is_flag=True,
@@ -66,22 +80,24 @@ def _refused(exc: Exception) -> None:
 @main.command()
 @click.argument("notebooks", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--timeout", type=float, default=120.0, show_default=True, help="Wall seconds per submission.")
-@click.option("--memory", type=int, default=2048, show_default=True, help="MiB per submission beyond TensorFlow.")
+@click.option("--timeout", type=float, default=None, help="Wall seconds per submission [c.Mmqb.timeout, 120].")
+@click.option("--memory", type=int, default=None, help="MiB per submission beyond TensorFlow [c.Mmqb.memory_mib].")
 @_NO_ISOLATION
-def grade(notebooks: tuple[str, ...], fmt: str, timeout: float, memory: int, no_isolation: bool) -> None:
+def grade(notebooks: tuple[str, ...], fmt: str, timeout: float | None, memory: int | None, no_isolation: bool) -> None:
     """Grade filled release notebooks in a sandbox; print a table or Gradescope JSON.
 
     Refuses (exit status 2) where student code cannot be isolated, unless --no-isolation.
     """
     import json
 
-    from autograder.engine.grader import EngineFault, IsolationUnavailable, WarmWorker, format_table, grade_path
+    from autograder.engine import EngineFault, IsolationUnavailable, WarmWorker, grade_path
+    from autograder.results import format_table
 
+    limits = _limits(timeout, memory)
     worker = WarmWorker(0, isolation="off" if no_isolation else "require")
     try:
         worker.start()
-        results = [grade_path(Path(nb), worker, _limits(timeout, memory)) for nb in notebooks]
+        results = [grade_path(Path(nb), worker, limits) for nb in notebooks]
     except (IsolationUnavailable, EngineFault) as exc:
         _refused(exc)
     finally:
@@ -115,20 +131,18 @@ def autograde(assignments: tuple[str, ...], course_dir: str, workers: int | None
     Exits with status 1 when the engine could not grade some submissions (they are listed as
     "not graded: <reason>", nothing of them is recorded, and the next run grades them).
     """
-    from autograder.engine.autograde import autograde as run_autograde
-    from autograder.engine.config import load_config, settings
-    from autograder.engine.grader import EngineFault, IsolationUnavailable
+    from autograder.course.autograde import autograde as run_autograde
+    from autograder.errors import EngineFault, IsolationUnavailable, MmqbError
 
     try:
-        limits = settings(load_config(Path(course_dir))).limits(timeout, memory)
         summary = run_autograde(Path(course_dir), list(assignments), workers=workers, scheduler=scheduler,
-                                db_url=db_url, limits=limits, force=force,
+                                db_url=db_url, timeout=timeout, memory_mib=memory, force=force,
                                 isolation="off" if no_isolation else "require",
                                 csv_path=Path(csv_path) if csv_path else None,
                                 gradescope_dir=Path(gradescope_dir) if gradescope_dir else None)
     except (IsolationUnavailable, EngineFault) as exc:
         _refused(exc)
-    except (ValueError, TypeError) as exc:
+    except (MmqbError, ValueError, TypeError) as exc:
         raise click.ClickException(str(exc)) from None
     problems = [(t, r) for t, r in summary.graded if r.status != "ok"]
     click.echo(f"graded {len(summary.graded)}, skipped {len(summary.skipped)} already graded"
@@ -148,9 +162,9 @@ def autograde(assignments: tuple[str, ...], course_dir: str, workers: int | None
 @click.argument("topics", nargs=-1, required=True)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default="autograder.zip", show_default=True,
               help="The archive to write (upload it as the assignment's autograder on Gradescope).")
-@click.option("--timeout", type=float, default=120.0, show_default=True, help="Wall seconds per notebook.")
-@click.option("--memory", type=int, default=2048, show_default=True, help="MiB per notebook beyond TensorFlow.")
-def gradescope(topics: tuple[str, ...], out_path: str, timeout: float, memory: int) -> None:
+@click.option("--timeout", type=float, default=None, help="Wall seconds per notebook [c.Mmqb.timeout, 120].")
+@click.option("--memory", type=int, default=None, help="MiB per notebook beyond TensorFlow [c.Mmqb.memory_mib].")
+def gradescope(topics: tuple[str, ...], out_path: str, timeout: float | None, memory: int | None) -> None:
     """Build a Gradescope autograder archive (setup.sh, run_autograder) grading TOPICS with the engine."""
     from autograder.gradescope import build_archive
 

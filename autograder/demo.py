@@ -54,7 +54,7 @@ def select_topics(selected: list[str] | None) -> list[Topic]:
 
 def run_demo(course: Path, selected: list[str] | None = None, workers: int = 2) -> dict[tuple[str, str], float]:
     """Build, lay out ``course``, grade the sample cohort, print the scores and the report path."""
-    from autograder.engine.autograde import autograde
+    from autograder.course.autograde import autograde
     from autograder.engine.settings import QUIET_ENV
 
     for name, value in QUIET_ENV.items():

@@ -21,6 +21,7 @@ so the archive can be run outside Gradescope (the tests do).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import tomllib
@@ -29,6 +30,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from autograder.topics import QUESTIONS, ROOT, Topic, get_topic
+
+log = logging.getLogger("mmqb.gradescope")
 
 CONFIG = "mmqb_gradescope.json"
 
@@ -83,7 +86,7 @@ def build_archive(topics: list[str], out: Path, limits=None) -> Path:
         TypeError: ``topics`` is not a list of strings.
         ValueError: no topic, an unknown topic, or a topic without a release notebook.
     """
-    from autograder.engine.grader import Limits
+    from autograder.engine import Limits
 
     if isinstance(topics, str) or not isinstance(topics, list | tuple):
         raise TypeError(f"topics must be a list of topic slugs or ids, got {type(topics).__name__}")
@@ -141,8 +144,8 @@ def _missing(slug: str) -> dict:
 
 def run(root: Path) -> int:
     """Grade ``root/submission`` into ``root/results/results.json``; the exit status of ``run_autograder``."""
-    from autograder.engine.course import is_graded
-    from autograder.engine.grader import Limits, WarmWorker, grade_path
+    from autograder.engine import Limits, WarmWorker, grade_path
+    from autograder.results import is_graded
 
     config = json.loads((root / "source" / CONFIG).read_text(encoding="utf-8"))
     slugs, limits = config["topics"], Limits(**config["limits"])
@@ -170,7 +173,7 @@ def run(root: Path) -> int:
     finally:
         worker.close()
     if ungraded:
-        print("\n".join(ungraded), file=sys.stderr)
+        log.error("not graded (Gradescope shows 'autograder failed'):\n%s", "\n".join(ungraded))
         return 1
     results = {
         "score": round(sum(float(p.get("score") or 0.0) for p in parts), 6),
@@ -195,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     run_parser = sub.add_parser("run", help="grade /autograder/submission into /autograder/results/results.json")
     run_parser.add_argument("--root", default=os.environ.get("MMQB_GRADESCOPE_ROOT", "/autograder"))
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="mmqb: %(message)s")
     return run(Path(args.root))
 
 

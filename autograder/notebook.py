@@ -17,29 +17,13 @@ from pathlib import Path
 import nbformat
 
 from autograder import runtime
-from autograder.checks import Check, Suite, function_source
+from autograder.checks import SETUP_SOURCE, Check, Suite, cell_id, function_source
 from autograder.topics import ROOT, Topic
 
 SOLUTIONS = ROOT / "solutions"
 BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
-SETUP_SOURCE = '''\
-import os
-
-# TensorFlow logs to stderr at import unless told otherwise, and nbgrader scores a cell
-# with stderr output as failed: silence it before the import.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-
-import math
-
-import keras
-import numpy as np
-import tensorflow as tf
-
-# TensorFlow's Python logger prints INFO lines (e.g. when a SavedModel is written) to stderr.
-tf.get_logger().setLevel("ERROR")'''
 
 
 def _nbgrader(grade_id: str, *, grade: bool = False, solution: bool = False,
@@ -185,40 +169,39 @@ def _new_helpers(checks: list[Check], defined: set[str]) -> list:
 def build_source_notebook(topic: Topic, suite: Suite) -> nbformat.NotebookNode:
     """The nbgrader source notebook of ``topic``."""
     slug = topic.slug
-    cid = slug.replace("_", "-")
     title = f"# {slug.split('_')[0]} · {topic.title_zh} · {topic.title_en}"
     kind = "概念题 + 编程 / concept + coding" if topic.is_concept else "编程题 / coding"
     origin = "超出原题库 / beyond the seed" if topic.beyond_seed else f"seed §{topic.seed_section}"
-    cells = [_md(f"{cid}-background",
+    cells = [_md(cell_id(slug, "background"),
                  f"{title}\n\n*{kind} · {origin} · "
                  f"{suite.max_score + topic.answer_points} points*\n\n## 背景 / Background\n\n"
                  + topic.section("Background"))]
     if topic.is_concept:
-        cells.append(_md(f"{cid}-question", "## 面试题 / Interview question\n\n"
+        cells.append(_md(cell_id(slug, "question"), "## 面试题 / Interview question\n\n"
                          + topic.section("Interview question")))
         # The answer cell of the source notebook is the instructor's key (nbgrader replaces it
         # by "YOUR ANSWER HERE" in the release): the reference answer and the grading rubric.
         key = topic.section("Reference answer")
         if topic.section("Rubric"):
             key += "\n\n#### 评分要点 / Rubric\n\n" + topic.section("Rubric").replace("### ", "##### ")
-        cells.append(_md(f"{cid}-answer", key, grade=True, solution=True, points=topic.answer_points))
+        cells.append(_md(cell_id(slug, "answer"), key, grade=True, solution=True, points=topic.answer_points))
     exercise = "## 练习 / Exercise\n\n" + topic.section("Exercise") + "\n\n## 提示 / Hints\n\n" + topic.section("Hints")
     if topic.section("Seed question"):
         exercise = "## 原题 / Seed question\n\n" + topic.section("Seed question") + "\n\n" + exercise
-    cells.append(_md(f"{cid}-exercise", exercise))
-    cells.append(_code(f"{cid}-setup", SETUP_SOURCE, locked=True))
-    cells.append(_code(f"{cid}-solution", solution_source(slug), solution=True))
-    cells.append(_md(f"{cid}-runtime-note", RUNTIME_NOTE))
-    runtime_cell = _code(f"{cid}-runtime", runtime_source(), locked=True)
+    cells.append(_md(cell_id(slug, "exercise"), exercise))
+    cells.append(_code(cell_id(slug, "setup"), SETUP_SOURCE, locked=True))
+    cells.append(_code(cell_id(slug, "solution"), solution_source(slug), solution=True))
+    cells.append(_md(cell_id(slug, "runtime-note"), RUNTIME_NOTE))
+    runtime_cell = _code(cell_id(slug, "runtime"), runtime_source(), locked=True)
     runtime_cell.metadata["jupyter"] = {"source_hidden": True}  # collapsed in JupyterLab
     cells.append(runtime_cell)
     defined: set[str] = set()
     for group, points, checks in suite.groups():
-        cells.append(_code(f"{cid}-{group}", group_source(suite, group, points, checks, defined),
+        cells.append(_code(cell_id(slug, group), group_source(suite, group, points, checks, defined),
                            grade=True, locked=True, points=points))
-    cells.append(_md(f"{cid}-errata", "## 勘误 / Errata\n\n" + topic.section("Errata")))
+    cells.append(_md(cell_id(slug, "errata"), "## 勘误 / Errata\n\n" + topic.section("Errata")))
     if topic.section("Follow-up questions"):
-        cells.append(_md(f"{cid}-follow-up",
+        cells.append(_md(cell_id(slug, "follow-up"),
                          "## 追问 / Follow-up questions\n\n" + topic.section("Follow-up questions")))
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata = {

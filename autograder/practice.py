@@ -164,7 +164,7 @@ def check_notebook(path: Path, workspace: Path, timeout: float = 120.0, worker=N
             return daemon.check(path, workspace, timeout)
         except daemon.DaemonUnavailable as exc:
             print(f"mmqb check: grading in this process ({exc})", file=sys.stderr)
-    from autograder.engine.grader import Limits, WarmWorker, grade_path
+    from autograder.engine import Limits, WarmWorker, grade_path
 
     # Learners grade their own code: isolate fully where the machine allows it, else say so.
     own = worker is None

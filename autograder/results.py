@@ -26,6 +26,13 @@ class CheckResult:
     max_score: float = 0.0
     description: str = ""  # what the check expects (the probe's docstring), a hint when it fails
 
+    def line(self) -> str:
+        """``[PASS] group.check (hidden) 1/1: message``: how one check prints everywhere outside a notebook."""
+        mark = "PASS" if self.passed else "FAIL"
+        hidden = " (hidden)" if self.hidden else ""
+        return (f"[{mark}] {self.name}{hidden} {self.score:.3g}/{self.max_score:.3g}"
+                + (f": {self.message}" if self.message else ""))
+
 
 @dataclass
 class SubmissionResult:
@@ -54,6 +61,21 @@ class SubmissionResult:
         """Inverse of :meth:`to_dict`."""
         tests = [CheckResult(**t) for t in data.get("tests", [])]
         return cls(**{**data, "tests": tests})
+
+    def summary_line(self) -> str:
+        """``path: slug 7/10 [status] message``, or why it was not graded."""
+        if not self.graded:
+            return f"{self.path}: {self.slug} NOT GRADED: {self.message}"
+        unsafe = " UNSAFE (no isolation)" if self.unsafe else ""
+        score = f"{self.score:g}/{self.max_score:g}"
+        return f"{self.path}: {self.slug} {score} [{self.status}]{unsafe} {self.message}".rstrip()
+
+    def table(self) -> str:
+        """The summary line, each check's line, the notes: what ``mmqb grade`` prints."""
+        if not self.graded:
+            return self.summary_line()
+        return "\n".join([self.summary_line(), *(f"  {t.line()}" for t in self.tests),
+                          *(f"  note: {n}" for n in self.notes)])
 
     def gradescope(self) -> dict[str, Any]:
         """Gradescope's ``results.json``; hidden checks by name, description and trusted message only."""
@@ -84,3 +106,21 @@ class SubmissionResult:
         if self.graded:
             payload["score"] = self.score
         return payload
+
+
+def format_table(results: list[SubmissionResult]) -> str:
+    """A human-readable summary, one block per submission."""
+    return "\n".join(r.table() for r in results)
+
+
+def is_graded(result: SubmissionResult) -> bool:
+    """False when the engine or the machine failed on ``result`` (it must not become a grade).
+
+    The engine sets ``result.graded``; a result without the field is an engine fault when its
+    status is ``error`` although checks were attempted (a dead worker), while an ``error``
+    with no checks is a notebook that cannot be read (the student's fault, graded 0).
+    """
+    graded = getattr(result, "graded", None)
+    if graded is None:
+        return result.status != "error" or not result.tests
+    return bool(graded)

@@ -2,12 +2,13 @@
 
 A topic file starts with YAML front matter (``id``, ``slug``, ``title_zh``, ``title_en``,
 ``kind`` = concept | coding, ``seed_section`` (``null`` for a topic beyond the seed),
-``functions``, and for concept topics ``answer_points``), then level-2 sections whose headings are ``中文 / English``. Each
-section holds a ``### 中文`` block followed by a ``### English`` block. Known sections,
-by their English heading: Background, Interview question, Reference answer, Exercise,
-Hints, Errata; optional: Seed question (the seed's own problem line, shown before the exercise),
-Follow-up questions and Rubric (concept topics: what the interviewer asks next; the key points of
-the written answer, ``- [P] point`` lines whose P add up to ``answer_points``).
+``functions``, and for concept topics ``answer_points``), then level-2 sections whose
+headings are ``中文 / English``. Each section holds a ``### 中文`` block followed by a
+``### English`` block. Known sections, by their English heading: Background, Interview
+question, Reference answer, Exercise, Hints, Errata; optional: Seed question (the seed's own
+problem line, shown before the exercise), Follow-up questions and Rubric (concept topics: what
+the interviewer asks next; the key points of the written answer, ``- [P] point`` lines whose P
+add up to ``answer_points``).
 """
 
 from __future__ import annotations
@@ -120,6 +121,11 @@ def _split_sections(path: Path, body: str) -> dict[str, str]:
 def all_topics() -> list[Topic]:
     """Every topic in ``questions/``, in number order."""
     return [parse_topic(p) for p in sorted(QUESTIONS.glob("t[0-9][0-9]_*.md"))]
+
+
+def all_slugs() -> list[str]:
+    """The slug of every topic, in number order (what tests parametrize over)."""
+    return [topic.slug for topic in all_topics()]
 
 
 def get_topic(slug_or_id: str) -> Topic:

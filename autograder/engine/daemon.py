@@ -2,7 +2,7 @@
 
 ``mmqb check`` grading in a fresh process pays the TensorFlow import and a worker's start
 every time (about 10 s). Instead the first check starts this daemon, which keeps one
-:class:`~autograder.engine.grader.WarmWorker` (``isolation="available"``: the same sandbox
+:class:`~autograder.engine.handle.WarmWorker` (``isolation="available"``: the same sandbox
 as any ``mmqb check``) and the suites loaded; later checks send it the notebook's path and get
 the result and the feedback text back in well under a second.
 
@@ -292,7 +292,7 @@ class Daemon:
         """Start the worker (TensorFlow import, isolation test) and load what every check needs."""
         from autograder import practice, review  # noqa: F401 - what the feedback text needs, loaded once
         from autograder.checks import load_suite
-        from autograder.engine.grader import WarmWorker
+        from autograder.engine import WarmWorker
         from autograder.topics import all_topics
 
         self.worker = WarmWorker(0, isolation="available")

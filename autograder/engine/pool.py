@@ -11,9 +11,15 @@ import queue
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
+from typing import Any
 
-from autograder.engine.course import Task
-from autograder.engine.grader import Limits, SubmissionResult, WarmWorker, grade_path
+from autograder.engine.handle import WarmWorker
+from autograder.engine.settings import Limits
+from autograder.engine.stages import grade_path
+from autograder.results import SubmissionResult
+
+# A task is anything with ``path``, ``assignment`` and ``student`` (the course pipeline's ``Task``).
+Task = Any
 
 
 class LocalPool:
@@ -96,3 +102,10 @@ class DaskPool:
     def close(self) -> None:
         """Disconnect from the cluster (it keeps running)."""
         self.client.close()
+
+
+def make_pool(scheduler: str | None, workers: int, isolation: str = "require"):
+    """A :class:`DaskPool` on ``scheduler``, else a :class:`LocalPool` of ``workers`` warm workers."""
+    if scheduler:
+        return DaskPool(scheduler, isolation=isolation)
+    return LocalPool(workers, isolation=isolation)

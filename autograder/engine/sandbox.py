@@ -43,7 +43,7 @@ import sys
 import traceback
 from typing import Any
 
-from autograder import runtime
+from autograder import errors, runtime
 from autograder.engine import fresh, settings, wire
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
@@ -61,7 +61,7 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "
 DEVICES = ("null", "zero", "full", "random", "urandom")
 
 
-class IsolationError(RuntimeError):
+class IsolationError(errors.IsolationError):
     """An isolation step failed: the submission must not run."""
 
     def __init__(self, step: str, detail: str) -> None:

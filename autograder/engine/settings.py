@@ -16,6 +16,9 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
+from traitlets import Float, Integer, Unicode
+from traitlets.config import Configurable
+
 # nbgrader scores a graded cell with stderr output 0, and TensorFlow logs to stderr at import.
 QUIET_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0", "PYTHONDONTWRITEBYTECODE": "1"}
 
@@ -37,16 +40,51 @@ ISOLATION_HELP = (
 )
 
 
+class Mmqb(Configurable):
+    """The engine's options: ``c.Mmqb.<name>`` in a course's ``nbgrader_config.py``.
+
+    The one source of every default: :class:`Limits`, ``mmqb autograde``, ``mmqb grade`` and
+    ``mmqb check`` take theirs from here; a command-line option overrides it.
+    """
+
+    workers = Integer(2, help="Warm grading workers of the local pool.").tag(config=True)
+    scheduler = Unicode("", help="dask.distributed scheduler address; empty: the local pool.").tag(config=True)
+    timeout = Float(120.0, help="Wall-clock seconds per submission.").tag(config=True)
+    cpu_seconds = Float(0.0, help="CPU seconds per submission (0: twice the timeout).").tag(config=True)
+    memory_mib = Integer(2048, help="Address space per submission beyond TensorFlow, in MiB.").tag(config=True)
+    output_bytes = Integer(1 << 20, help="Output a submission may print, in bytes.").tag(config=True)
+    processes = Integer(512, help="Processes and threads per submission (RLIMIT_NPROC).").tag(config=True)
+
+    def limits(self, timeout: float | None = None, memory_mib: int | None = None) -> Limits:
+        """The sandbox limits, with the command line's ``timeout`` / ``memory_mib`` when given."""
+        wall = float(timeout if timeout is not None else self.timeout)
+        cpu = float(self.cpu_seconds) if self.cpu_seconds and timeout is None else None
+        memory = int(memory_mib if memory_mib is not None else self.memory_mib)
+        for name, value in (("timeout", wall), ("memory", memory), ("workers", self.workers)):
+            if value <= 0:
+                raise ValueError(f"{name} must be positive, got {value!r}")
+        return Limits(wall_seconds=wall, cpu_seconds=cpu, memory_mib=memory, output_bytes=int(self.output_bytes),
+                      processes=int(self.processes))
+
+
+def _default(trait: str):
+    return getattr(Mmqb, trait).default_value
+
+
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one submission's sandbox (all configurable from the CLI)."""
+    """Resource limits of one submission's sandbox; the defaults are :class:`Mmqb`'s."""
 
-    wall_seconds: float = 120.0
-    cpu_seconds: float = 240.0
-    memory_mib: int = 2048
-    output_bytes: int = 1 << 20
+    wall_seconds: float = _default("timeout")
+    cpu_seconds: float | None = None  # None: twice the wall clock (TensorFlow runs two threads)
+    memory_mib: int = _default("memory_mib")
+    output_bytes: int = _default("output_bytes")
     result_bytes: int = 32 << 20
-    processes: int = 512  # TensorFlow's thread pools count against RLIMIT_NPROC
+    processes: int = _default("processes")  # TensorFlow's thread pools count against RLIMIT_NPROC
+
+    def __post_init__(self) -> None:
+        if self.cpu_seconds is None:
+            object.__setattr__(self, "cpu_seconds", 2 * float(self.wall_seconds))
 
     def as_job(self) -> dict[str, Any]:
         """The limits in the worker's job format."""

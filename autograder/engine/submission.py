@@ -13,11 +13,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.errors import SubmissionError
 from autograder.topics import ROOT
-
-
-class SubmissionError(Exception):
-    """A submission that cannot be graded at all (the message is shown to the student)."""
 
 
 @dataclass
@@ -108,3 +105,23 @@ def read_submission(path: Path, expected_slug: str | None = None,
     if not any(_nbgrader_meta(c).get("solution") for c in cells if isinstance(c, dict)):
         notes.append("no solution cell found: graded the code cells present")
     return Submission(Path(path), slug, student_cells, notes, nb)
+
+
+def submitted_cells(nb: nbformat.NotebookNode | None) -> dict[str, nbformat.NotebookNode]:
+    """``grade_id -> cell`` of a submitted notebook, the first cell of each id (empty when unreadable)."""
+    cells: dict[str, nbformat.NotebookNode] = {}
+    for cell in (nb.get("cells", []) if nb is not None else []):
+        if not isinstance(cell, dict):
+            continue
+        grade_id = _nbgrader_meta(cell).get("grade_id")
+        if isinstance(grade_id, str) and grade_id not in cells:
+            cells[grade_id] = cell
+    return cells
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode | None:
+    """The submitted notebook as nbformat reads it, or None when it cannot be read."""
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 - an unreadable submission has no cells
+        return None

@@ -21,8 +21,7 @@ MAX_ARRAY_BYTES = 64 * 1024 * 1024
 _HEADER = struct.Struct(">I")
 
 
-class WireError(ValueError):
-    """Data that is not plain, or a frame that is malformed."""
+from autograder.errors import WireError  # noqa: E402 - re-exported: the channels' one error
 
 
 def _to_json(value: Any) -> Any:
@@ -85,9 +84,14 @@ def decode(data: bytes | str) -> Any:
     return _from_json(parsed)
 
 
+def frame(payload: bytes) -> bytes:
+    """The one framing of every channel: a 4-byte big-endian length, then the payload."""
+    return _HEADER.pack(len(payload)) + payload
+
+
 def write_frame(stream: BinaryIO | int, payload: bytes) -> None:
     """Write one length-prefixed frame to a file object or a file descriptor."""
-    blob = _HEADER.pack(len(payload)) + payload
+    blob = frame(payload)
     if isinstance(stream, int):
         import os
 
@@ -121,8 +125,7 @@ def send_message(sock, message: Any, fds: list[int] | tuple[int, ...] = ()) -> N
     import socket
 
     socket.send_fds(sock, [b"M"], list(fds)) if fds else sock.sendall(b"M")
-    payload = json.dumps(message).encode()
-    sock.sendall(_HEADER.pack(len(payload)) + payload)
+    sock.sendall(frame(json.dumps(message).encode()))
 
 
 def recv_exact(sock, size: int) -> bytes:
@@ -148,5 +151,12 @@ def recv_message(sock, max_fds: int = 4) -> tuple[Any, list[int]]:
 
             os.close(fd)
         raise EOFError("peer closed the connection" if not marker else "malformed message")
+    return json.loads(recv_frame(sock)), fds
+
+
+def recv_frame(sock, limit: int | None = None) -> bytes:
+    """One frame's payload from a stream socket (``WireError`` when it exceeds ``limit``)."""
     (size,) = _HEADER.unpack(recv_exact(sock, _HEADER.size))
-    return json.loads(recv_exact(sock, size)), fds
+    if limit is not None and size > limit:
+        raise WireError(f"frame of {size} bytes exceeds the limit of {limit}")
+    return recv_exact(sock, size)

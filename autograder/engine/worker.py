@@ -19,6 +19,7 @@ descendant is killed, so a submission's process tree ends with it.
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import select
 import shutil
@@ -28,6 +29,8 @@ import sys
 import tempfile
 import time
 from typing import Any
+
+log = logging.getLogger("mmqb.worker")  # to the worker's log file (its stderr)
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -199,6 +202,7 @@ def main() -> None:
     """Warm up, then serve phases until the grader closes the socket."""
     sock = socket.socket(fileno=int(sys.argv[1]))
     os.dup2(2, 1)  # anything printed goes to the log, never to a channel
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s mmqb worker: %(message)s")
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     # No PR_SET_PDEATHSIG here: it fires when the grader's *thread* that started us ends (a
@@ -227,7 +231,7 @@ def main() -> None:
         try:
             reply = run_phase(message["job"], fds[0], fds[1] if len(fds) > 1 else None)
         except Exception as exc:  # noqa: BLE001 - the worker survives any single phase
-            print(f"mmqb worker: phase failed: {exc!r}", file=sys.stderr, flush=True)
+            log.error("phase failed: %r", exc)
             for fd in fds:
                 try:
                     os.close(fd)

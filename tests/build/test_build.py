@@ -5,12 +5,14 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import SLUGS, TOPICS
 
 from autograder.build import build
 from autograder.checks import function_source, load_suite
 from autograder.notebook import solution_source
-from autograder.topics import ROOT
+from autograder.topics import ROOT, all_topics
+
+TOPICS = all_topics()
+SLUGS = [t.slug for t in TOPICS]
 
 
 @pytest.fixture(scope="module")

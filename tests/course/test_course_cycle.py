@@ -15,6 +15,7 @@ import os
 import pwd
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -26,11 +27,13 @@ import pytest
 
 from autograder.build import prepare_course
 from autograder.checks import load_suite
-from autograder.engine import autograde as autograde_module
-from autograder.engine.autograde import autograde
-from autograder.engine.course import Course, is_graded
-from autograder.engine.grader import Limits
+from autograder.course import autograde as autograde_module
+from autograder.course.autograde import autograde
+from autograder.course.course import Course
+from autograder.course.gradebook import cell_scores
+from autograder.engine import Limits
 from autograder.mutation import load_mutants, reference_cell, reference_source, submission_notebook
+from autograder.results import is_graded
 from autograder.topics import ROOT, get_topic
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("course_cycle")]
@@ -92,7 +95,7 @@ def _new_course(path, slugs, extra_config=""):
 def parity_course(tmp_path_factory):
     """Per topic: reference code with a written answer, an untouched stub; one late reference.
 
-    (Code-cell parity on mutants and seed versions is tests/test_engine_course.py's.)
+    (Code-cell parity on mutants and seed versions is tests/course/test_autograde.py's.)
     """
     from nbgrader.api import Gradebook
 
@@ -178,7 +181,7 @@ def test_settings_come_from_nbgrader_config(tmp_path, monkeypatch):
     _submit(course, "ref", slug, submission_notebook(release, reference_cell(slug)))
     _submit(course, "stub", slug, submission_notebook(release, None))
     seen = {}
-    real_pool = autograde_module._make_pool
+    real_pool = autograde_module.make_pool
 
     def spy_pool(scheduler, workers, *args, **kwargs):
         pool = real_pool(scheduler, workers, *args, **kwargs)
@@ -192,12 +195,12 @@ def test_settings_come_from_nbgrader_config(tmp_path, monkeypatch):
         pool.run = spy_run
         return pool
 
-    monkeypatch.setattr(autograde_module, "_make_pool", spy_pool)
+    monkeypatch.setattr(autograde_module, "make_pool", spy_pool)
     summary = autograde(course, [slug], progress=False)
     assert seen["workers"] == 1
     assert (seen["limits"].wall_seconds, seen["limits"].cpu_seconds, seen["limits"].memory_mib) == (77.0, 154.0, 1536)
     assert {t.student: r.score for t, r in summary.graded} == {"ref": load_suite(slug).max_score, "stub": 0}
-    scores = Course(course).cell_scores([slug])
+    scores = cell_scores(Course(course), [slug])
     assert scores and all(v > 0 for (_, s, _), v in scores.items() if s == "ref")
     assert not (course / "gradebook.db").exists()
     # the command line, with no flag but the course, reads the same gradebook and finds both done
@@ -218,7 +221,7 @@ class _BrokenPool:
     """A pool whose engine fails on every submission (as a worker that cannot start)."""
 
     def run(self, tasks, limits):
-        from autograder.engine.grader import SubmissionResult
+        from autograder.engine import SubmissionResult
 
         for task in tasks:
             result = SubmissionResult(str(task.path), task.assignment, "error", "the grading worker failed to start",
@@ -247,11 +250,11 @@ def test_engine_faults_are_not_graded_and_the_next_run_grades_them(tmp_path, mon
     _submit(course, "ref", slug, submission_notebook(release, reference_cell(slug)))
     _submit(course, "stub", slug, submission_notebook(release, None))
     for pool in (_BrokenPool(), _RaisingPool()):
-        monkeypatch.setattr(autograde_module, "_make_pool", lambda *args, pool=pool, **kwargs: pool)
+        monkeypatch.setattr(autograde_module, "make_pool", lambda *args, pool=pool, **kwargs: pool)
         out = CliRunner().invoke(main, ["autograde", slug, "--course", str(course)])
         assert out.exit_code == 1, out.output
         assert "ref/t05_attention: not graded: " in out.output and "stub/t05_attention: not graded: " in out.output
-        assert Course(course).cell_scores([slug]) == {}
+        assert cell_scores(Course(course), [slug]) == {}
         assert not (course / "autograded" / "ref").exists() and not (course / "feedback").exists()
     summary = autograde(course, [slug], limits=LIMITS, workers=2, progress=False)  # the raising pool again
     assert not summary.graded and len(summary.ungraded) == 2  # still the raising pool
@@ -398,6 +401,9 @@ def test_whole_cycle_with_two_unix_users(unix_students, tmp_path):
         proc = _run([str(BIN / "mmqb"), "autograde", *CYCLE, "--course", str(course), "--csv",
                      str(tmp_path / "mmqb.csv")], course)
         assert "graded 4" in proc.stdout, proc.stdout
+        # the gradebook is opened with the course's id: nbgrader's check_course adds no default_course row
+        with sqlite3.connect(course / "gradebook.db") as db:
+            assert [row[0] for row in db.execute("select id from course")] == ["mmqb"]
         for slug in CYCLE:
             _nbgrader(course, "generate_feedback", slug)
             _nbgrader(course, "release_feedback", slug)
@@ -431,7 +437,7 @@ def test_whole_cycle_with_two_unix_users(unix_students, tmp_path):
 
 
 def test_claim_is_exclusive_across_open_files_and_released_on_close(tmp_path):
-    from autograder.engine.course import Claim
+    from autograder.course.course import Claim
 
     path = tmp_path / "autograded" / ".mmqb-claims" / "t05_attention" / "alice.lock"
     first, second = Claim(path), Claim(path)

@@ -1,17 +1,18 @@
 """Every topic in the sandbox: the reference scores full marks, the stub zero, the seed less.
 
-This is the same promise as tests/test_nbgrader.py, for the engine: what passes in-process
+This is the same promise as tests/course/test_nbgrader_parity.py, for the engine: what passes in-process
 must also pass after the fork, the uid drop and the hidden mounts (a `.keras` round trip,
 for example, needs the standard library to stay importable).
 """
 
 import nbformat
 import pytest
-from conftest import SLUGS
 
-from autograder.engine.grader import Limits, WarmWorker, grade_path
+from autograder.engine import Limits, WarmWorker, grade_path
 from autograder.mutation import reference_cell, seed_source, submission_notebook
-from autograder.topics import ROOT
+from autograder.topics import ROOT, all_slugs
+
+SLUGS = all_slugs()
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("engine_topics")]
 

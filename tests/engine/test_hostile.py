@@ -5,7 +5,7 @@ notebook. "Honest wrong" is the seed's version of t05 graded the same way. Two c
 answers written in different styles must score full marks.
 
 CI runs this module twice: as root (a leased sandbox uid) and, through
-tests/test_engine_as_user.py, as a normal user (user namespaces): every test runs in both.
+tests/engine/test_as_user.py, as a normal user (user namespaces): every test runs in both.
 """
 
 import json
@@ -18,13 +18,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.engine.grader import IsolationUnavailable, Limits, WarmWorker, grade_path
+from autograder.engine import IsolationUnavailable, Limits, WarmWorker, grade_path
 from autograder.engine.worker import _descendants
 from autograder.mutation import reference_cell, seed_source, submission_notebook
 from autograder.topics import ROOT
 
 SLUG = "t05_attention"
-HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
+HOSTILE = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
 LIMITS = Limits(wall_seconds=25, cpu_seconds=40, memory_mib=512, output_bytes=1 << 20)
 pytestmark = pytest.mark.xdist_group("hostile")  # one warm worker for the module
 

@@ -25,8 +25,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from autograder.engine.course import Claim, Course, Task, is_graded
-from autograder.engine.grader import Limits, SubmissionResult
+from autograder.course import gradebook, outputs
+from autograder.course.config import settings
+from autograder.course.course import Claim, Course, Task
+from autograder.engine import Limits, make_pool, not_graded, read_notebook
+from autograder.results import SubmissionResult, is_graded
 
 RETRIES = 8  # concurrent writers: SQLite "database is locked", a student created by two runs at once
 
@@ -51,7 +54,8 @@ def _type_check(name: str, value, kinds: tuple[type, ...], optional: bool = True
 
 def autograde(course_dir: Path, assignments: list[str], *, isolation: str = "require",
               workers: int | None = None, scheduler: str | None = None,
-              db_url: str | None = None, limits: Limits | None = None, force: bool = False,
+              db_url: str | None = None, limits: Limits | None = None, timeout: float | None = None,
+              memory_mib: int | None = None, force: bool = False,
               csv_path: Path | None = None, gradescope_dir: Path | None = None,
               progress: bool = True) -> Summary:
     """Grade every submission of ``assignments`` in ``course_dir``; record each as it finishes.
@@ -60,10 +64,6 @@ def autograde(course_dir: Path, assignments: list[str], *, isolation: str = "req
     ``nbgrader_config.py`` (``c.Mmqb.workers``, ``c.Mmqb.scheduler``, ``c.CourseDirectory.db_url``,
     ``c.Mmqb.timeout`` ...).
     """
-    from nbgrader.api import Gradebook
-
-    from autograder.engine.config import settings
-
     _type_check("course_dir", course_dir, (str, Path), optional=False)
     if isinstance(assignments, str) or not isinstance(assignments, list | tuple):
         raise TypeError(f"assignments must be a list of assignment names, got {type(assignments).__name__}")
@@ -74,24 +74,24 @@ def autograde(course_dir: Path, assignments: list[str], *, isolation: str = "req
     options = settings(course.config)
     workers = workers if workers is not None else options.workers
     scheduler = scheduler if scheduler is not None else (options.scheduler or None)
-    limits = limits or options.limits()
+    limits = limits or options.limits(timeout, memory_mib)
     assignments = list(assignments)
-    course.check_assignments(assignments)
+    gradebook.check_assignments(course, assignments)
     tasks = course.find_tasks(assignments)
     summary = Summary()
-    with Gradebook(course.db_url) as gb:
+    with gradebook.open_gradebook(course) as gb:
         todo = []
         for task in tasks:
-            if not force and course.finished(gb, task):
+            if not force and gradebook.finished(course, gb, task):
                 summary.skipped.append(task)
             else:
                 todo.append(task)
-    pool = _make_pool(scheduler, workers, isolation)
+    pool = make_pool(scheduler, workers, isolation)
     bar = tqdm(total=len(todo), desc="mmqb autograde", unit="nb", file=sys.stderr, disable=not progress)
     chunk = max(4, 2 * workers)
     held: dict[Task, Claim] = {}
     try:
-        with Gradebook(course.db_url) as gb:
+        with gradebook.open_gradebook(course) as gb:
             queue = list(todo)
             while queue:
                 batch = []
@@ -104,7 +104,7 @@ def autograde(course_dir: Path, assignments: list[str], *, isolation: str = "req
                         continue
                     gb.db.commit()  # end the read transaction: see what other runs committed
                     gb.db.expire_all()
-                    if not force and course.finished(gb, task):
+                    if not force and gradebook.finished(course, gb, task):
                         claim.release()
                         summary.skipped.append(task)
                         bar.update()
@@ -149,18 +149,26 @@ def _results(pool, batch: list[Task], limits: Limits):
     except Exception as exc:  # noqa: BLE001 - an engine failure, reported per submission
         reason = f"{type(exc).__name__}: {exc}"
         for task in pending:
-            result = SubmissionResult(str(task.path), task.assignment, "error", reason, 0.0, 0.0)
-            result.graded = False
-            yield task, result
+            yield task, not_graded(task.path, task.assignment, reason)
+
+
+def store(course: Course, gb, task: Task, result: SubmissionResult) -> float | None:
+    """Grades, autograded folder and feedback of ``task``: outputs written before the one commit.
+
+    The submission is parsed once here for both (the engine parsed its own copy of the text).
+    """
+    submitted = read_notebook(task.path)
+    return gradebook.record(course, gb, task, result, submitted, before_commit=lambda penalty: outputs.write_outputs(
+        course, task, result, penalty, submitted))
 
 
 def _store(course: Course, gb, task: Task, result: SubmissionResult) -> None:
-    """``course.store`` with retries on the transient errors of concurrent writers."""
+    """:func:`store` with retries on the transient errors of concurrent writers."""
     from sqlalchemy.exc import IntegrityError, OperationalError
 
     for attempt in range(RETRIES):
         try:
-            course.store(gb, task, result)
+            store(course, gb, task, result)
             return
         except (OperationalError, IntegrityError):
             if attempt == RETRIES - 1:
@@ -169,19 +177,9 @@ def _store(course: Course, gb, task: Task, result: SubmissionResult) -> None:
             gb.db.expire_all()
 
 
-def _make_pool(scheduler: str | None, workers: int, isolation: str = "require"):
-    if scheduler:
-        from autograder.engine.pool import DaskPool
-
-        return DaskPool(scheduler, isolation=isolation)
-    from autograder.engine.pool import LocalPool
-
-    return LocalPool(workers, isolation=isolation)
-
-
 def export_csv(course: Course, assignments: list[str], path: Path) -> None:
-    """The course's one CSV export (:func:`autograder.report.write_csv`) for ``assignments``."""
-    from autograder.report import collect_rows, write_csv
+    """The course's one CSV export (:func:`autograder.course.exports.write_csv`) for ``assignments``."""
+    from autograder.course.exports import collect_rows, write_csv
 
     rows, _ = collect_rows(course.root, course.db_url)
     write_csv([r for r in rows if r.assignment in assignments], path)

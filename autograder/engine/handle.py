@@ -1,22 +1,14 @@
-"""The trusted side: run a submission's two phases on a warm worker, judge, score.
+"""The trusted side's handle on one warm worker, and the protocol of one sandboxed phase.
 
-A submission goes through named stages: **load** (parse and validate the notebook),
-**isolate + run probes** (the visible phase, then the hidden phase, each in a fresh
-sandboxed child), **judge** (verdicts in this process, on plain data only), **score** (each
-check its points). Recording is the caller's (``autograde``).
-
-What a student can receive is built here from trusted text only: for a visible check the
-verdict's message or the sandbox's (its code is in the notebook); for a hidden check its
-name, its description, passed/failed and a message that shows no value, no input, and of
-what the student's code did only the name of a built-in exception class.
-
-A failure of the engine or the machine (a worker that cannot start, an isolation step that
-fails: anything before the student's code could run) gives ``graded=False``, never a score.
+The worker (``autograder.engine.worker``) is a long-lived process with TensorFlow imported;
+for each phase it forks a fresh sandboxed child. This module starts and restarts it, sends it
+a job (with the result pipe's write end, and the hidden probes in a memfd the worker never
+reads), and reads the child's frames itself until the worker says the phase is over: what a
+phase produced, as this side saw it, is a :class:`Phase`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import select
@@ -26,30 +18,13 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from autograder import runtime
-from autograder.checks import Check, Suite, function_source, load_suite
 from autograder.engine import settings, wire
 from autograder.engine.settings import Limits
-from autograder.engine.submission import Submission, SubmissionError, read_submission
-from autograder.notebook import SETUP_SOURCE
-from autograder.results import CheckResult, SubmissionResult
-from autograder.topics import ROOT, all_topics
+from autograder.errors import EngineFault, IsolationUnavailable
 
 log = logging.getLogger("mmqb.engine")
-
-__all__ = ["Limits", "SubmissionResult", "CheckResult", "WarmWorker", "IsolationUnavailable", "grade_path",
-           "grade_submission", "format_table"]
-
-
-class IsolationUnavailable(RuntimeError):
-    """Full isolation is impossible here and the policy requires it: grading is refused."""
-
-
-class EngineFault(RuntimeError):
-    """The engine or the machine failed (not the submission): the submission is not graded."""
 
 
 @dataclass
@@ -280,178 +255,6 @@ class WarmWorker:
             buffer = rest
             if type(message) is dict:
                 phase.messages.append(message)
-
-
-def probe_job(check: Check) -> dict[str, Any]:
-    """The probe of ``check`` and the helpers it needs, as source text for the sandbox."""
-    parts = [function_source(fn) for fn in check.dependencies(probe_only=True)]
-    parts.append(function_source(check.probe, "probe"))
-    return {"id": check.id, "source": "\n\n".join(parts), "entry": "probe"}
-
-
-def forbidden_paths() -> list[str]:
-    """Paths that must not exist in a sandbox: the repository (solutions, suites, history), homes."""
-    paths = [str(ROOT / "solutions"), str(ROOT / "autograder" / "suites"), str(ROOT / ".git")]
-    python = {os.path.realpath(p) for p in (sys.base_prefix, sys.prefix)}
-    home = os.path.expanduser("~")
-    try:
-        entries = sorted(os.listdir(home))[:20] if home not in ("/", "") else []
-    except OSError:
-        entries = []
-    for entry in entries:  # the grader's home folder, except the way to a Python installed there
-        path = os.path.join(home, entry)
-        if not any(p == path or p.startswith(path + os.sep) for p in python):
-            paths.append(path)
-    return paths
-
-
-# ------------------------------------------------------------------ stages
-def run_probes(sub: Submission, suite: Suite, worker: WarmWorker, limits: Limits) -> tuple[Phase, Phase | None]:
-    """Isolate and run probes: the visible phase, then (if any) the hidden phase."""
-    base = {"setup": SETUP_SOURCE, "cells": sub.student_cells, "forbidden": forbidden_paths(),
-            "fresh_python": suite.fresh_python}
-    visible = [probe_job(c) for c in suite.checks if not c.hidden]
-    hidden = [probe_job(c) for c in suite.checks if c.hidden]
-    first = worker.run_phase(dict(base, phase="visible", probes=visible), limits)
-    _require_isolated(first)
-    if not hidden or (first.status == "timeout" and not first.of_kind("cells")):
-        return first, None  # the cells alone exhaust the time: the hidden phase would too
-    second = worker.run_phase(dict(base, phase="hidden"), limits, hidden_probes=json.dumps(hidden).encode())
-    _require_isolated(second)
-    return first, second
-
-
-def _require_isolated(phase: Phase) -> None:
-    if phase.isolation_failure is not None:
-        raise EngineFault(f"isolation step failed, submission not run: {phase.isolation_failure}")
-    if phase.isolation is None:
-        raise EngineFault(f"the sandbox did not start ({phase.status or 'no report'}: {phase.detail})"[:300])
-
-
-def judge(suite: Suite, visible: Phase, hidden: Phase | None) -> list[CheckResult]:
-    """Verdicts on the probes' plain data, in this process; hidden checks get trusted text only."""
-    results = []
-    for check in suite.checks:
-        phase = hidden if check.hidden else visible
-        probes = {m["id"]: m for m in (phase.of_kind("probe") if phase else []) if type(m.get("id")) is str}
-        frame = probes.get(check.id)
-        if frame is None or type(frame.get("ok")) is not bool:
-            passed, message = False, _not_run(check, phase)
-        elif frame["ok"]:
-            passed, message = runtime.run_verdict(check.judge, frame.get("data"), hidden=check.hidden)
-        elif check.hidden:
-            error = frame.get("error")
-            passed = False
-            message = ("the check could not run your code (a name it needs is missing or a result has the "
-                       "wrong form)" if error == "CheckFailed" else
-                       f"your code raised {runtime.public_error_name(error)}")
-        else:
-            data = frame.get("data")
-            passed, message = False, data if type(data) is str else "the check failed"
-        points = check.points
-        results.append(CheckResult(check.id, check.group, check.hidden, passed, message,
-                                   points if passed else 0.0, points, check.description))
-    return results
-
-
-def _not_run(check: Check, phase: Phase | None) -> str:
-    if phase is None:
-        return "not run: your code used up the time limit before the checks"
-    if check.hidden:
-        reason = {"timeout": "the time limit was reached", "memory": "the memory limit was exceeded",
-                  "output": "the results were too large", "crashed": "your code ended or crashed the process"}
-        return f"not run: {reason.get(phase.status, 'the hidden checks did not finish')}"
-    return phase.detail or "the check did not run"
-
-
-def score(suite: Suite, sub: Submission, tests: list[CheckResult], visible: Phase, hidden: Phase | None,
-          unsafe: bool) -> SubmissionResult:
-    """Points per group (the sum of its passing checks' points) and the submission's result."""
-    group_scores = {group: runtime.earned([t.score for t in tests if t.group == group and t.passed])
-                    for group, _, _ in suite.groups()}
-    cells = visible.of_kind("cells")
-    errors = [e for e in (cells[0].get("errors") or []) if type(e) is str] if cells else []
-    status, message = "ok", ""
-    for phase, where in ((visible, ""), (hidden, " (hidden checks)")):
-        if phase is not None and phase.status and status == "ok":
-            status = phase.status
-            message = (phase.detail if not where else _hidden_status(phase)) + where
-    return SubmissionResult(
-        path=str(sub.path), slug=sub.slug, status=status, message=message,
-        score=runtime.earned(group_scores.values()), max_score=float(suite.max_score), group_scores=group_scores,
-        tests=tests, notes=list(sub.notes) + [f"error in {e}" for e in errors],
-        execution_time=visible.elapsed + (hidden.elapsed if hidden else 0.0),
-        isolation=visible.isolation or [], unsafe=unsafe)
-
-
-def _hidden_status(phase: Phase) -> str:
-    if phase.status == "crashed" and phase.detail.startswith("your code crashed"):
-        return phase.detail  # names a signal only
-    return {"timeout": phase.detail, "memory": phase.detail, "output": phase.detail}.get(
-        phase.status, "your code ended the process before the checks finished")
-
-
-def grade_submission(sub: Submission, suite: Suite, worker: WarmWorker, limits: Limits) -> SubmissionResult:
-    """Grade one parsed submission: isolate and run probes, judge, score."""
-    visible, hidden = run_probes(sub, suite, worker, limits)
-    tests = judge(suite, visible, hidden)
-    return score(suite, sub, tests, visible, hidden, worker.unsafe)
-
-
-def _max_score(slug: str) -> float:
-    try:
-        return float(load_suite(slug).max_score)
-    except Exception:  # noqa: BLE001 - unknown topic
-        return 0.0
-
-
-def not_graded(path: Path, slug: str, message: str) -> SubmissionResult:
-    """A submission the engine could not grade: no score, the reason, graded by the next run."""
-    return SubmissionResult(str(path), slug, "error", message, None, _max_score(slug), graded=False)
-
-
-def invalid_submission(path: Path, slug: str, message: str) -> SubmissionResult:
-    """A notebook that cannot be read as this topic's: the student's fault, graded 0 with the reason."""
-    return SubmissionResult(str(path), slug, "invalid", message, 0.0, _max_score(slug))
-
-
-def grade_path(path: Path, worker: WarmWorker, limits: Limits, expected_slug: str | None = None,
-               text: str | None = None) -> SubmissionResult:
-    """Load, validate and grade one notebook (file, or its ``text``); never raises for a bad submission.
-
-    ``IsolationUnavailable`` propagates: the caller must refuse to grade, not grade less safely.
-    """
-    start = time.perf_counter()
-    slugs = {t.slug for t in all_topics()}
-    try:
-        sub = read_submission(path, expected_slug=expected_slug, known_slugs=slugs, text=text)
-    except SubmissionError as exc:
-        return invalid_submission(path, expected_slug or Path(path).stem, str(exc))
-    try:
-        result = grade_submission(sub, load_suite(sub.slug), worker, limits)
-    except EngineFault as exc:
-        log.error("not graded: %s: %s", path, exc)
-        return not_graded(path, sub.slug, str(exc))
-    result.execution_time = time.perf_counter() - start
-    return result
-
-
-def format_table(results: list[SubmissionResult]) -> str:
-    """A human-readable summary, one block per submission."""
-    lines = []
-    for r in results:
-        if not r.graded:
-            lines.append(f"{r.path}: {r.slug} NOT GRADED: {r.message}")
-            continue
-        unsafe = " UNSAFE (no isolation)" if r.unsafe else ""
-        lines.append(f"{r.path}: {r.slug} {r.score:g}/{r.max_score:g} [{r.status}]{unsafe} {r.message}".rstrip())
-        for t in r.tests:
-            mark = "PASS" if t.passed else "FAIL"
-            hidden = " (hidden)" if t.hidden else ""
-            lines.append(f"  [{mark}] {t.name}{hidden} {t.score:.3g}/{t.max_score:.3g}" +
-                         (f": {t.message}" if t.message else ""))
-        lines.extend(f"  note: {n}" for n in r.notes)
-    return "\n".join(lines)
 
 
 def _tail(path: str, limit: int = 2000) -> str:

@@ -14,8 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.engine.course import Task
-from autograder.engine.grader import Limits
+from autograder.course.course import Task
+from autograder.engine import Limits
 from autograder.engine.pool import DaskPool
 from autograder.mutation import load_mutants, reference_cell, reference_source, submission_notebook
 from autograder.topics import ROOT

@@ -5,8 +5,7 @@ import sys
 import nbformat
 import pytest
 
-from autograder.engine import settings
-from autograder.engine.grader import Limits, WarmWorker, grade_path
+from autograder.engine import Limits, WarmWorker, grade_path, settings
 from autograder.mutation import reference_cell, submission_notebook
 from autograder.topics import ROOT
 
@@ -60,7 +59,7 @@ def test_workers_started_from_pool_threads_survive_those_threads(notebook):
     """A worker must not die with the grader thread that started it (PR_SET_PDEATHSIG's trap)."""
     import time
 
-    from autograder.engine.course import Task
+    from autograder.course.course import Task
     from autograder.engine.pool import LocalPool
 
     pool = LocalPool(2)  # starts both workers in short-lived threads

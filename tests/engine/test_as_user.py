@@ -4,8 +4,8 @@ The test creates Unix users, sets the project up as one of them with the README'
 command (``make setup``: a venv from the system's Python 3.11, since root's pyenv Python is
 unreadable to others), and then, as that user:
 
-* runs the hostile corpus and the leak fixtures (tests/test_engine_hostile.py and
-  tests/test_engine_leaks.py): full isolation through user namespaces, nothing skipped;
+* runs the hostile corpus and the leak fixtures (tests/engine/test_hostile.py and
+  tests/engine/test_leaks.py): full isolation through user namespaces, nothing skipped;
 * with a second user, grades correct submissions one user after the other and both at the
   same time: private run folders, so neither blocks the other and every correct answer
   scores full for both.
@@ -66,7 +66,7 @@ def project():
 
 def test_hostile_corpus_and_leak_fixtures_as_a_normal_user(project):
     run = _as(OWNER, f"cd {project} && TF_CPP_MIN_LOG_LEVEL=2 TF_ENABLE_ONEDNN_OPTS=0 .venv/bin/pytest -q -rs "
-                     "-p no:cacheprovider tests/test_engine_hostile.py tests/test_engine_leaks.py")
+                     "-p no:cacheprovider tests/engine/test_hostile.py tests/engine/test_leaks.py")
     tail = run.stdout[-4000:] + run.stderr[-2000:]
     assert run.returncode == 0, tail
     assert " passed" in run.stdout and "skipped" not in run.stdout and "error" not in run.stdout.lower(), tail

@@ -17,9 +17,10 @@ import nbformat
 import pytest
 
 from autograder.build import prepare_course
-from autograder.engine.autograde import autograde
-from autograder.engine.course import Course
-from autograder.engine.grader import Limits
+from autograder.course import gradebook
+from autograder.course.autograde import autograde
+from autograder.course.course import Course
+from autograder.engine import Limits
 from autograder.mutation import load_mutants, reference_cell, reference_source, seed_source, submission_notebook
 from autograder.topics import ROOT, get_topic
 
@@ -78,7 +79,7 @@ def _copy(course, dst):
 
 
 def cell_scores(course, slugs, db_url=None):
-    return Course(course, db_url).cell_scores(slugs)
+    return gradebook.cell_scores(Course(course, db_url), slugs)
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from autograder.build import prepare_course
-from autograder.engine.course import Course, Task
-from autograder.engine.grader import SubmissionResult
+from autograder.course import gradebook, outputs
+from autograder.course.course import Course, Task
+from autograder.engine import SubmissionResult
 from autograder.report import NO_RESULT, write_report
 from autograder.results import CheckResult as Verdict
 from autograder.topics import get_topic
@@ -80,8 +81,8 @@ def course(tmp_path_factory):
         for assignment, student, status, message, failed, seconds in COHORT:
             task = Task(assignment, student, root / "submitted" / student / assignment / "missing.ipynb", None)
             result = _result(assignment, status, message, failed, seconds)
-            graded.write_outputs(task, result)
-            graded.record(gb, task, result)
+            outputs.write_outputs(graded, task, result)
+            gradebook.record(graded, gb, task, result)
         answer = gb.find_grade("t05-attention-answer", T05, T05, "alice")  # alice's essay is graded by hand
         answer.manual_score = 3.0
         answer.needs_manual_grade = False

@@ -70,7 +70,7 @@ def test_archive_layout(archive):
     assert {"setup.sh", "run_autograder", "requirements.txt", "mmqb_gradescope.json"} <= names
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111
     assert f"release/{SLUG}/{SLUG}.ipynb" in names and f"questions/{SLUG}.md" in names
-    assert f"autograder/suites/{SLUG}.py" in names and "autograder/engine/grader.py" in names
+    assert f"autograder/suites/{SLUG}.py" in names and "autograder/engine/stages.py" in names
     assert "autograder/suites/t13_clip_loss.py" not in names  # only the archive's topics
     assert not any(n.startswith(("solutions/", "tests/", "source/")) for n in names)  # no reference code
     assert config["topics"] == [SLUG] and config["limits"]["wall_seconds"] == 90

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import SLUGS
 
 from autograder.build import prepare_course
-from autograder.engine.grader import Limits, WarmWorker, grade_path
+from autograder.engine import Limits, WarmWorker, grade_path
 from autograder.mutation import load_mutants, reference_cell, reference_source, submission_notebook
-from autograder.topics import ROOT, get_topic
+from autograder.topics import ROOT, all_slugs, get_topic
+
+SLUGS = all_slugs()
 
 pytestmark = pytest.mark.slow
 NBGRADER = str(Path(sys.executable).parent / "nbgrader")

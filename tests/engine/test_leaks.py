@@ -25,7 +25,7 @@ from autograder.topics import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("leaks")]
 SLUG = "t05_attention"
-HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
+HOSTILE = Path(__file__).resolve().parents[1] / "fixtures" / "hostile"
 CANARY = f"canary-{uuid.uuid4().hex}"
 CANARY_ENV = {"JUPYTERHUB_API_TOKEN": CANARY + "-hub", "PGPASSWORD": CANARY + "-pg",
               "MMQB_TEST_SECRET": CANARY + "-env"}
@@ -36,18 +36,19 @@ WRAPPER = textwrap.dedent("""
     import json, sys
     from pathlib import Path
     import nbformat
-    from autograder.engine import course
-    from autograder.engine.grader import Limits, WarmWorker, grade_path
-    from autograder.engine.submission import release_notebook
+    from autograder.course import course, outputs
+    from autograder.engine import Limits, WarmWorker, grade_path
+    from autograder.engine.submission import read_notebook, release_notebook
     notebook, out = Path(sys.argv[1]), Path(sys.argv[2])
     worker = WarmWorker(0)
     result = grade_path(notebook, worker, Limits(wall_seconds=60, cpu_seconds=120, memory_mib=1024))
     worker.close()
     task = course.Task("t05_attention", "student", notebook, None)
     (out / "gradescope.json").write_text(json.dumps(result.gradescope()))
-    (out / "feedback.html").write_text(course.feedback_html(task, result))
+    (out / "feedback.html").write_text(outputs.feedback_html(task, result))
     release = release_notebook("t05_attention")
-    (out / "autograded.ipynb").write_text(nbformat.writes(course.autograded_notebook(task, result, release)))
+    (out / "autograded.ipynb").write_text(nbformat.writes(outputs.autograded_notebook(task, result, release,
+                                                                                   read_notebook(notebook))))
     (out / "result.json").write_text(json.dumps(result.to_dict()))
 """)
 
@@ -122,7 +123,7 @@ def test_no_grader_secret_and_no_hidden_check_reaches_a_student(tmp_path, name):
 
 
 def test_sleeping_submission_ends_at_the_wall_clock_limit(tmp_path):
-    from autograder.engine.grader import Limits, WarmWorker, grade_path
+    from autograder.engine import Limits, WarmWorker, grade_path
 
     worker = WarmWorker(0)
     try:
@@ -134,7 +135,7 @@ def test_sleeping_submission_ends_at_the_wall_clock_limit(tmp_path):
 
 
 def test_thread_flood_ends_with_the_submission(tmp_path):
-    from autograder.engine.grader import Limits, WarmWorker, grade_path
+    from autograder.engine import Limits, WarmWorker, grade_path
     from autograder.engine.worker import _descendants
 
     worker = WarmWorker(0)

@@ -9,11 +9,12 @@ import importlib
 
 import keras
 import pytest
-from conftest import SLUGS
 
 from autograder.checks import load_suite
-from autograder.topics import get_topic
 from autograder.mutation import load_mutants, namespace_of, reference_source, seed_caught_by, seed_source
+from autograder.topics import all_slugs, get_topic
+
+SLUGS = all_slugs()
 
 MUTANT_CASES = [(slug, m) for slug in SLUGS for m in load_mutants(slug)]
 

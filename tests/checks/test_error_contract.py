@@ -21,13 +21,14 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import SLUGS
 
 from autograder import runtime
 from autograder.checks import load_suite
-from autograder.topics import get_topic
+from autograder.topics import all_slugs, get_topic
 
-ROOT = Path(__file__).resolve().parent.parent
+SLUGS = all_slugs()
+
+ROOT = Path(__file__).resolve().parents[2]
 HELPER = "_bad_input_expectations"
 KINDS = ("TypeError", "ValueError")
 # Checks that test bad input by their name: bad_input_is_an_error, bad_arguments,

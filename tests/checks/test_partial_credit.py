@@ -2,10 +2,12 @@
 
 import keras
 import pytest
-from conftest import SLUGS
 
 from autograder.checks import load_suite
 from autograder.mutation import load_mutants, namespace_of, reference_source
+from autograder.topics import all_slugs
+
+SLUGS = all_slugs()
 
 MUTANT_CASES = [(slug, m) for slug in SLUGS for m in load_mutants(slug)]
 
