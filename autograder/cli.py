@@ -82,22 +82,35 @@ def _refused(exc: Exception) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--timeout", type=float, default=None, help="Wall seconds per submission [c.Mmqb.timeout, 120].")
 @click.option("--memory", type=int, default=None, help="MiB per submission beyond TensorFlow [c.Mmqb.memory_mib].")
+@click.option("--topic", default=None, help="The topic every NOTEBOOK is graded as (slug or id) "
+              "[each file's name, e.g. t05_attention.ipynb].")
 @_NO_ISOLATION
-def grade(notebooks: tuple[str, ...], fmt: str, timeout: float | None, memory: int | None, no_isolation: bool) -> None:
+def grade(notebooks: tuple[str, ...], fmt: str, timeout: float | None, memory: int | None, topic: str | None,
+          no_isolation: bool) -> None:
     """Grade filled release notebooks in a sandbox; print a table or Gradescope JSON.
 
-    Refuses (exit status 2) where student code cannot be isolated, unless --no-isolation.
+    Every notebook gets an answer: its score, or score 0 and the reason when it cannot be graded
+    as its topic (not a notebook, malformed, too large, another topic's). The topic is --topic,
+    else the file's name; a notebook whose metadata names another topic is refused.
+
+    Exit status: 0 every notebook graded; 1 some notebook invalid or not graded (still reported);
+    2 grading refused (student code cannot be isolated here; --no-isolation overrides).
     """
     import json
 
     from autograder.engine import EngineFault, IsolationUnavailable, WarmWorker, grade_path
     from autograder.results import format_table
+    from autograder.topics import get_topic
 
     limits = _limits(timeout, memory)
+    try:
+        slug = get_topic(topic).slug if topic else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--topic") from None
     worker = WarmWorker(0, isolation="off" if no_isolation else "require")
     try:
         worker.start()
-        results = [grade_path(Path(nb), worker, limits) for nb in notebooks]
+        results = [grade_path(Path(nb), worker, limits, expected_slug=slug) for nb in notebooks]
     except (IsolationUnavailable, EngineFault) as exc:
         _refused(exc)
     finally:
@@ -107,6 +120,8 @@ def grade(notebooks: tuple[str, ...], fmt: str, timeout: float | None, memory: i
         click.echo(json.dumps(payload, indent=1, ensure_ascii=False))
     else:
         click.echo(format_table(results))
+    if any(not r.graded or r.status == "invalid" for r in results):
+        raise SystemExit(1)
 
 
 @main.command()
@@ -128,8 +143,10 @@ def autograde(assignments: tuple[str, ...], course_dir: str, workers: int | None
               gradescope_dir: str | None, no_isolation: bool) -> None:
     """Grade an nbgrader course's submissions into its gradebook, in sandboxes.
 
-    Exits with status 1 when the engine could not grade some submissions (they are listed as
-    "not graded: <reason>", nothing of them is recorded, and the next run grades them).
+    Exits with status 1 when some submissions could not be graded (the engine failed on them, or
+    their folder cannot be graded as it is, e.g. an unreadable timestamp.txt): they are listed as
+    "not graded: <reason>", nothing of them is recorded, and the next run grades them. The rest
+    of the batch is graded either way; status 2: grading refused (no isolation possible).
     """
     from autograder.course.autograde import autograde as run_autograde
     from autograder.errors import EngineFault, IsolationUnavailable, MmqbError
@@ -150,11 +167,11 @@ def autograde(assignments: tuple[str, ...], course_dir: str, workers: int | None
                + (f", {len(problems)} with problems:" if problems else ""))
     for task, result in problems:
         click.echo(f"  {task.student}/{task.assignment}: {result.status}: {result.message}")
-    if summary.ungraded:
-        click.echo(f"{len(summary.ungraded)} submission(s) not graded (nothing recorded; run again to grade them):",
-                   err=True)
-        for task, result in summary.ungraded:
-            click.echo(f"  {task.student}/{task.assignment}: not graded: {result.message}", err=True)
+    not_graded = [(t, r.message) for t, r in summary.ungraded] + summary.problems
+    if not_graded:
+        click.echo(f"{len(not_graded)} submission(s) not graded (nothing recorded; fix and run again):", err=True)
+        for task, reason in not_graded:
+            click.echo(f"  {task.student}/{task.assignment}: not graded: {reason}", err=True)
         raise SystemExit(1)
 
 

@@ -17,6 +17,7 @@ another run has just finished is not graded twice.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import sys
 import time
@@ -31,6 +32,7 @@ from autograder.course.course import Claim, Course, Task
 from autograder.engine import Limits, make_pool, not_graded, read_notebook
 from autograder.results import SubmissionResult, is_graded
 
+log = logging.getLogger("mmqb.autograde")
 RETRIES = 8  # concurrent writers: SQLite "database is locked", a student created by two runs at once
 
 
@@ -42,6 +44,12 @@ class Summary:
     skipped: list[Task] = field(default_factory=list)  # already graded for this very submission
     ungraded: list[tuple[Task, SubmissionResult]] = field(default_factory=list)  # engine faults: no grade
     busy: list[Task] = field(default_factory=list)  # being graded by another run at the same time
+    problems: list[tuple[Task, str]] = field(default_factory=list)  # the submission cannot be graded as it is
+
+    @property
+    def failed(self) -> bool:
+        """True when some submission was not graded (the command exits non-zero and lists them)."""
+        return bool(self.ungraded or self.problems)
 
 
 def _type_check(name: str, value, kinds: tuple[type, ...], optional: bool = True) -> None:
@@ -82,7 +90,9 @@ def autograde(course_dir: Path, assignments: list[str], *, isolation: str = "req
     with gradebook.open_gradebook(course) as gb:
         todo = []
         for task in tasks:
-            if not force and gradebook.finished(course, gb, task):
+            if task.problem:
+                summary.problems.append((task, task.problem))  # never graded without its late penalty
+            elif not force and gradebook.finished(course, gb, task):
                 summary.skipped.append(task)
             else:
                 todo.append(task)
@@ -113,8 +123,11 @@ def autograde(course_dir: Path, assignments: list[str], *, isolation: str = "req
                     batch.append(task)
                 for task, result in _results(pool, batch, limits):
                     try:
+                        if not is_graded(result):
+                            pass
+                        elif (failure := _store(course, gb, task, result)) is not None:
+                            result = not_graded(task.path, task.assignment, failure)
                         if is_graded(result):
-                            _store(course, gb, task, result)
                             summary.graded.append((task, result))
                             bar.set_postfix_str(f"{task.student}/{task.assignment} "
                                                 f"{result.score:g}/{result.max_score:g}")
@@ -162,19 +175,27 @@ def store(course: Course, gb, task: Task, result: SubmissionResult) -> float | N
         course, task, result, penalty, submitted))
 
 
-def _store(course: Course, gb, task: Task, result: SubmissionResult) -> None:
-    """:func:`store` with retries on the transient errors of concurrent writers."""
+def _store(course: Course, gb, task: Task, result: SubmissionResult) -> str | None:
+    """:func:`store` with retries on the transient errors of concurrent writers; why it failed, or None.
+
+    A failure to record one submission (its files, the gradebook) is that submission's: nothing of
+    it is committed, and the rest of the batch is recorded.
+    """
     from sqlalchemy.exc import IntegrityError, OperationalError
 
     for attempt in range(RETRIES):
         try:
             store(course, gb, task, result)
-            return
-        except (OperationalError, IntegrityError):
+            return None
+        except (OperationalError, IntegrityError) as exc:
             if attempt == RETRIES - 1:
-                raise
+                return f"recording failed: {type(exc).__name__}"
             time.sleep(0.1 * (attempt + 1) + random.random() * 0.2)
             gb.db.expire_all()
+        except Exception as exc:  # noqa: BLE001 - this submission's outputs or grades: not the batch's
+            log.exception("recording %s/%s failed", task.student, task.assignment)
+            return f"recording failed: {type(exc).__name__}: {exc}"[:300]
+    return "recording failed"
 
 
 def export_csv(course: Course, assignments: list[str], path: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import stat
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,6 +23,7 @@ from autograder.course.config import course_directory, load_config
 from autograder.engine import release_notebook
 
 RESULT_SUFFIX = ".mmqb.json"
+TIMESTAMP_BYTES = 256
 CLAIMS = ".mmqb-claims"
 
 
@@ -33,6 +35,7 @@ class Task:
     student: str
     path: Path
     timestamp: str | None
+    problem: str | None = None  # why this submission cannot be graded at all (e.g. an unreadable timestamp)
 
 
 class Claim:
@@ -110,13 +113,12 @@ class Course:
                 student = match.group("student_id")
                 if self.coursedir.student_id not in ("*", student):
                     continue
-                stamp_file = folder / "timestamp.txt"
-                timestamp = stamp_file.read_text().strip() if stamp_file.exists() else None
+                timestamp, problem = read_timestamp(folder / "timestamp.txt")
                 path = folder / f"{assignment}.ipynb"
                 notebooks = sorted(folder.glob("*.ipynb"))
-                if not path.exists() and notebooks:
+                if not path.exists() and not path.is_symlink() and notebooks:
                     path = notebooks[0]
-                tasks.append(Task(assignment, student, path, timestamp or None))
+                tasks.append(Task(assignment, student, path, timestamp, problem))
         return tasks
 
     def submitted_dir(self, task: Task) -> Path:
@@ -157,6 +159,36 @@ class Course:
         auto = self.config.Autograde.get("permissions", 664 if self.coursedir.groupshared else 444)
         feedback = self.config.GenerateFeedback.get("permissions", 664 if self.coursedir.groupshared else 644)
         return int(str(auto), 8), int(str(feedback), 8)
+
+
+def read_timestamp(path: Path) -> tuple[str | None, str | None]:
+    """``(timestamp, problem)`` of a submission's ``timestamp.txt``: a small regular file nbgrader can parse.
+
+    A missing file is no timestamp (on time, as nbgrader decides); anything else unreadable is
+    the submission's problem: it is not graded rather than graded without its late penalty.
+    """
+    from nbgrader.utils import parse_utc
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        return None, f"timestamp.txt cannot be read ({exc.strerror or type(exc).__name__}; a symbolic link?)"
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            return None, "timestamp.txt is not a regular file"
+        raw = fh.read(TIMESTAMP_BYTES + 1)
+    text = raw.decode("utf-8", "replace").strip()
+    if not text:
+        return None, None
+    try:
+        if len(raw) > TIMESTAMP_BYTES:
+            raise ValueError("too long")
+        parse_utc(text)
+    except Exception:  # noqa: BLE001 - dateutil raises several kinds
+        return None, "timestamp.txt does not hold a time nbgrader can read, so the late penalty cannot be decided"
+    return text, None
 
 
 @cache

@@ -145,6 +145,29 @@ def _num(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A CSV cell a spreadsheet shows as text: one that would start a formula gets a leading ``'``.
+
+    Student ids are student-controlled (OWASP "CSV injection"); numbers are written by us and
+    never start with these characters, except a negative number, which is kept as it is.
+    """
+    text = str(cell)
+    if text.startswith(FORMULA_STARTS) and not _is_number(text):
+        return "'" + text
+    return text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip() == text and text.lower() not in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity")
+
+
 def write_csv(rows: list[Row], path: Path) -> None:
     """The course's one CSV export (``mmqb report --csv`` and ``mmqb autograde --csv``).
 
@@ -160,6 +183,7 @@ def write_csv(rows: list[Row], path: Path) -> None:
         writer.writerow(CSV_HEADER)
         for r in rows:
             seconds = "" if r.execution_time is None else f"{r.execution_time:.3f}"
-            writer.writerow([r.assignment, r.student, f"{r.score:g}", f"{r.max_score:g}", _num(r.total_score),
-                             _num(r.total_max), _num(r.late_penalty), str(r.needs_manual).lower(), r.status,
-                             seconds, ";".join(r.failed_checks)])
+            writer.writerow([spreadsheet_safe(cell) for cell in (
+                r.assignment, r.student, f"{r.score:g}", f"{r.max_score:g}", _num(r.total_score),
+                _num(r.total_max), _num(r.late_penalty), str(r.needs_manual).lower(), r.status,
+                seconds, ";".join(r.failed_checks))])

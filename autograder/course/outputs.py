@@ -11,17 +11,21 @@ written atomically, before the grades are committed.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
 import nbformat
 
 from autograder.checks import group_of
+from autograder.course.config import settings
 from autograder.course.course import RESULT_SUFFIX, Course, Task
 from autograder.course.templates import render
+from autograder.engine import submitted_cells
 from autograder.results import SubmissionResult
 
 
@@ -33,19 +37,28 @@ def write_outputs(course: Course, task: Task, result: SubmissionResult, late_pen
     """
     auto_dir, feedback_dir = course.autograded_dir(task), course.feedback_dir(task)
     auto_mode, feedback_mode = course.modes()
-    # nbgrader autograde: the submission's other files, then the source folder's non-notebook files
-    for base in (course.submitted_dir(task), course.source_dir(task.assignment)):
-        for src in _other_files(course, base):
-            _copy(src, auto_dir / src.relative_to(base))
+    # nbgrader autograde: the submission's other files (regular files only, bounded), then the
+    # source folder's non-notebook files (the instructor's)
+    options = settings(course.config)
+    folder = course.submitted_dir(task)
+    for src in submitted_files(course, folder, options.submission_files, options.submission_bytes):
+        _copy(src, auto_dir / src.relative_to(folder))
+    source = course.source_dir(task.assignment)
+    for src in _other_files(course, source):
+        _copy(src, auto_dir / src.relative_to(source))
     record = dict(result.to_dict(), assignment=task.assignment, student=task.student, timestamp=task.timestamp,
                   late_penalty=late_penalty)
     _atomic_write(course.result_path(task), json.dumps(record, indent=1, ensure_ascii=False))
     notebook = autograded_notebook(task, result, course.release(task.assignment), submitted)
     _atomic_write(course.autograded_path(task), nbformat.writes(notebook))
     _set_modes(auto_dir, auto_mode)
-    # nbgrader generate_feedback: the autograded folder's other files, then the page
-    for src in _other_files(course, auto_dir):
-        _copy(src, feedback_dir / src.relative_to(auto_dir))
+    # The feedback folder holds only what the grader made: the page, and the two files nbgrader's
+    # release_feedback reads, written here (never copied from what the student's folder holds)
+    if task.timestamp:
+        _atomic_write(feedback_dir / "timestamp.txt", task.timestamp)
+    secret = _small_regular_file(folder / "submission_secret.txt")
+    if secret is not None:
+        _atomic_write(feedback_dir / "submission_secret.txt", secret)
     _atomic_write(course.feedback_path(task), feedback_html(task, result, late_penalty))
     _set_modes(feedback_dir, feedback_mode)
     if course.coursedir.groupshared:
@@ -58,17 +71,28 @@ def write_outputs(course: Course, task: Task, result: SubmissionResult, late_pen
 
 def autograded_notebook(task: Task, result: SubmissionResult, release: nbformat.NotebookNode,
                         submitted: nbformat.NotebookNode | None) -> nbformat.NotebookNode:
-    """The student's cells, the trusted cells from the release, and check results as outputs."""
-    student_cells = {c.get("id"): c for c in submitted.cells} if submitted is not None else {}
+    """The student's cells, the trusted cells from the release, and check results as outputs.
+
+    Every cell the release has keeps the release's type and metadata (as nbgrader's
+    ``OverwriteCells``); a solution cell takes the student's source. The cells the student added
+    follow the solution cell, as their text: code as code (not run here), anything else as
+    escaped Markdown, so nothing a student wrote reaches the formgrader's page as markup.
+    """
+    student_cells = submitted_cells(submitted)
+    known = {c.metadata.get("nbgrader", {}).get("grade_id") for c in release.cells}
+    known = (known | {c.get("id") for c in release.cells}) - {None}
+    added = [_as_text(c) for c in (submitted.cells if submitted is not None else [])
+             if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") not in known and c.get("id") not in known]
     cells = []
     for cell in release.cells:
         meta = cell.metadata.get("nbgrader", {})
-        own = student_cells.get(cell.get("id"))
+        own = student_cells.get(meta.get("grade_id"))
+        cell = nbformat.from_dict(json.loads(json.dumps(cell)))  # type, metadata, points: the release's
         if meta.get("solution") and own is not None:
-            cell = nbformat.from_dict(json.loads(json.dumps(own)))
-            cell.metadata["nbgrader"] = json.loads(json.dumps(meta))  # trusted metadata, as OverwriteCells
-        else:
-            cell = nbformat.from_dict(json.loads(json.dumps(cell)))
+            source = own.get("source", "")
+            source = "".join(source) if isinstance(source, list) else source
+            # a written answer is shown as the student's text, never as markup in the instructor's browser
+            cell.source = html.escape(source, quote=False) if cell.cell_type == "markdown" else source
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
@@ -78,10 +102,22 @@ def autograded_notebook(task: Task, result: SubmissionResult, release: nbformat.
                 lines.append(f"{group}: {result.group_scores.get(group, 0):g} point(s)")
                 cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="\n".join(lines) + "\n")]
         cells.append(cell)
+        if meta.get("solution") and cell.cell_type == "code":
+            cells.extend(added)
+            added = []
     nb = nbformat.v4.new_notebook(cells=cells, metadata=dict(release.metadata))
     nb.metadata["mmqb"] = {"graded": True, "timestamp": task.timestamp, "status": result.status,
                            "score": result.score, "max_score": result.max_score}
     return nb
+
+
+def _as_text(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A cell the student added, kept as inert text (no outputs, no metadata, no attachments)."""
+    source = cell.get("source", "")
+    source = "".join(source) if isinstance(source, list) else str(source)
+    if cell.get("cell_type") == "code":
+        return nbformat.v4.new_code_cell(source)
+    return nbformat.v4.new_markdown_cell(html.escape(source, quote=False))
 
 
 def feedback_html(task: Task, result: SubmissionResult, late_penalty: float | None = None) -> str:
@@ -98,6 +134,47 @@ def _other_files(course: Course, folder: Path) -> list[Path]:
     return [Path(f) for f in find_all_files(str(folder), course.coursedir.ignore + ["*.ipynb", f"*{RESULT_SUFFIX}"])]
 
 
+def submitted_files(course: Course, folder: Path, max_files: int, max_bytes: int) -> list[Path]:
+    """The submission folder's other files that may be copied: regular files, never through a symlink.
+
+    Notebooks, results and nbgrader's ignore patterns are left out, and so is every symlink, device,
+    fifo and socket; at most ``max_files`` files of ``max_bytes`` in all (the first ones by name).
+    """
+    import fnmatch
+
+    if not folder.is_dir() or folder.is_symlink():
+        return []
+    patterns = list(course.coursedir.ignore) + ["*.ipynb", f"*{RESULT_SUFFIX}"]
+    chosen, total = [], 0
+    for dirname, dirnames, names in os.walk(folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not any(fnmatch.fnmatch(d, p) for p in patterns))
+        for name in sorted(names):
+            path = Path(dirname) / name
+            if any(fnmatch.fnmatch(name, p) for p in patterns):
+                continue
+            info = path.lstat()
+            if not stat.S_ISREG(info.st_mode):
+                continue  # a symlink (it could point at anything of the grader's), device, fifo or socket
+            if len(chosen) >= max_files or total + info.st_size > max_bytes:
+                continue
+            chosen.append(path)
+            total += info.st_size
+    return chosen
+
+
+def _small_regular_file(path: Path, limit: int = 4096) -> str | None:
+    """The text of a small regular file (not a symlink), or None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            return None
+        data = fh.read(limit + 1)
+    return data.decode("utf-8", "replace") if len(data) <= limit else None
+
+
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -107,11 +184,11 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def _copy(src: Path, dst: Path) -> None:
-    """Copy ``src`` over ``dst`` even when ``dst`` is read-only (as nbgrader removes it first)."""
+    """Copy the regular file ``src`` over ``dst`` even when ``dst`` is read-only (as nbgrader removes it first)."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     if dst.exists() or dst.is_symlink():
         dst.unlink()
-    shutil.copy(src, dst)
+    shutil.copyfile(src, dst, follow_symlinks=False)
 
 
 def _set_modes(folder: Path, mode: int) -> None:

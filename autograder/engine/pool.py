@@ -15,7 +15,9 @@ from typing import Any
 
 from autograder.engine.handle import WarmWorker
 from autograder.engine.settings import Limits
-from autograder.engine.stages import grade_path
+from autograder.engine.stages import grade_path, invalid_submission, not_graded
+from autograder.engine.submission import read_text
+from autograder.errors import SubmissionError
 from autograder.results import SubmissionResult
 
 # A task is anything with ``path``, ``assignment`` and ``student`` (the course pipeline's ``Task``).
@@ -91,13 +93,18 @@ class DaskPool:
         futures = {}
         for t in tasks:
             try:
-                text = Path(t.path).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                text = ""  # graded as an unreadable notebook
+                text = read_text(Path(t.path), limits.notebook_bytes)  # no symlink, bounded, here
+            except SubmissionError as exc:
+                yield t, invalid_submission(t.path, t.assignment, str(exc))
+                continue
             futures[self.client.submit(_grade_on_dask, Path(t.path).name, text, t.assignment, asdict(limits),
                                        self.isolation, key=f"mmqb-{run}-{t.assignment}-{t.student}", pure=False)] = t
         for future in dask_completed(futures):
-            yield futures[future], SubmissionResult.from_dict(future.result())
+            task = futures[future]
+            try:
+                yield task, SubmissionResult.from_dict(future.result())
+            except Exception as exc:  # noqa: BLE001 - a lost dask worker fails this submission, not the batch
+                yield task, not_graded(task.path, task.assignment, f"the dask task failed ({type(exc).__name__})")
 
     def close(self) -> None:
         """Disconnect from the cluster (it keeps running)."""

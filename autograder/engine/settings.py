@@ -54,6 +54,10 @@ class Mmqb(Configurable):
     memory_mib = Integer(2048, help="Address space per submission beyond TensorFlow, in MiB.").tag(config=True)
     output_bytes = Integer(1 << 20, help="Output a submission may print, in bytes.").tag(config=True)
     processes = Integer(512, help="Processes and threads per submission (RLIMIT_NPROC).").tag(config=True)
+    notebook_bytes = Integer(16 << 20, help="Largest submitted notebook, in bytes.").tag(config=True)
+    submission_files = Integer(64, help="Other files of a submission folder copied to autograded/.").tag(config=True)
+    submission_bytes = Integer(16 << 20, help="Their total size, in bytes; larger files are left out.").tag(
+        config=True)
 
     def limits(self, timeout: float | None = None, memory_mib: int | None = None) -> Limits:
         """The sandbox limits, with the command line's ``timeout`` / ``memory_mib`` when given."""
@@ -64,7 +68,7 @@ class Mmqb(Configurable):
             if value <= 0:
                 raise ValueError(f"{name} must be positive, got {value!r}")
         return Limits(wall_seconds=wall, cpu_seconds=cpu, memory_mib=memory, output_bytes=int(self.output_bytes),
-                      processes=int(self.processes))
+                      processes=int(self.processes), notebook_bytes=int(self.notebook_bytes))
 
 
 def _default(trait: str):
@@ -81,6 +85,7 @@ class Limits:
     output_bytes: int = _default("output_bytes")
     result_bytes: int = 32 << 20
     processes: int = _default("processes")  # TensorFlow's thread pools count against RLIMIT_NPROC
+    notebook_bytes: int = _default("notebook_bytes")  # read and parsed by the trusted side: bounded first
 
     def __post_init__(self) -> None:
         if self.cpu_seconds is None:

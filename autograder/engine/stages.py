@@ -29,7 +29,7 @@ from autograder.checks import SETUP_SOURCE, Check, Suite, function_source, load_
 from autograder.engine.handle import Phase, WarmWorker
 from autograder.engine.settings import Limits
 from autograder.engine.submission import Submission, read_submission
-from autograder.errors import EngineFault, SubmissionError
+from autograder.errors import EngineFault, IsolationUnavailable, SubmissionError
 from autograder.results import CheckResult, SubmissionResult
 from autograder.topics import ROOT, all_topics
 
@@ -177,14 +177,24 @@ def grade_path(path: Path, worker: WarmWorker, limits: Limits, expected_slug: st
     """
     start = time.perf_counter()
     slugs = {t.slug for t in all_topics()}
+    slug = expected_slug or Path(path).stem
     try:
-        sub = read_submission(path, expected_slug=expected_slug, known_slugs=slugs, text=text)
+        sub = read_submission(path, expected_slug=expected_slug, known_slugs=slugs, text=text,
+                              max_bytes=limits.notebook_bytes)
     except SubmissionError as exc:
-        return invalid_submission(path, expected_slug or Path(path).stem, str(exc))
+        return invalid_submission(path, slug, str(exc))
+    except Exception as exc:  # noqa: BLE001 - input the checks above did not foresee: still this notebook's
+        log.exception("unreadable submission %s", path)
+        return invalid_submission(path, slug, f"invalid notebook: it could not be read ({type(exc).__name__})")
     try:
         result = grade_submission(sub, load_suite(sub.slug), worker, limits)
+    except IsolationUnavailable:
+        raise
     except EngineFault as exc:
         log.error("not graded: %s: %s", path, exc)
         return not_graded(path, sub.slug, str(exc))
+    except Exception as exc:  # noqa: BLE001 - a bug of ours on this submission: not graded, the batch goes on
+        log.exception("engine failure on %s", path)
+        return not_graded(path, sub.slug, f"the engine failed on this submission ({type(exc).__name__}: {exc})"[:300])
     result.execution_time = time.perf_counter() - start
     return result
