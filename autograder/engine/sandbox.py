@@ -196,7 +196,7 @@ def _mirror(pid: int) -> None:
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)
 
 
-def _new_root(libc, steps: _Steps, root: str, scratch: str) -> None:
+def _new_root(libc, steps: _Steps, root: str, scratch: str, scratch_bytes: int, uid: int) -> None:
     """Build the minimal root in ``root`` and ``pivot_root`` into it."""
     _mount(libc, steps, "private mounts", None, "/", None, MS_REC | MS_PRIVATE)
     _mount(libc, steps, "root tmpfs", "tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=8m,mode=0755")
@@ -228,8 +228,15 @@ def _new_root(libc, steps: _Steps, root: str, scratch: str) -> None:
                "size=64m,mode=1777")
     os.makedirs(root + "/proc", mode=0o555)
     _mount(libc, steps, "/proc of the pid namespace", "proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    # The scratch folder is a size-limited tmpfs (files written there are bounded, and never on the
+    # grader's disk); only output.txt, which the worker reads afterwards, is the file outside.
     os.makedirs(root + scratch, mode=0o755, exist_ok=True)
-    _bind(libc, steps, scratch, root + scratch, read_only=False)
+    owner = f",uid={uid},gid={uid}" if uid > 0 else ""
+    _mount(libc, steps, "scratch tmpfs", "tmpfs", root + scratch, "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={max(1, scratch_bytes >> 10)}k,mode=0700{owner}")
+    with open(root + scratch + "/output.txt", "w"):
+        pass
+    _bind(libc, steps, os.path.join(scratch, "output.txt"), root + scratch + "/output.txt", read_only=False)
     steps.need("pivot_root", SYS_PIVOT_ROOT is not None, f"unsupported machine {platform.machine()}")
     os.chdir(root)
     steps.need("pivot_root", libc.syscall(SYS_PIVOT_ROOT, b".", b".") == 0)
@@ -238,7 +245,7 @@ def _new_root(libc, steps: _Steps, root: str, scratch: str) -> None:
     _mount(libc, steps, "read-only root", None, "/", None,
            MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | _locked_flags("/"))
     steps.add(f"new root: system{''.join(', ' + p for p in python)} read-only; private /proc, /tmp, /dev/shm; "
-              "scratch writable")
+              f"scratch writable (tmpfs of {scratch_bytes >> 20} MiB)")
 
 
 def _vm_size() -> int:
@@ -249,7 +256,7 @@ def _vm_size() -> int:
     return 0
 
 
-def _set_limits(limits: dict[str, Any], own_uid: bool) -> None:
+def _set_limits(limits: dict[str, Any], isolated: bool) -> None:
     cpu = int(math.ceil(limits["cpu_seconds"]))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     if limits.get("memory_bytes"):
@@ -258,7 +265,10 @@ def _set_limits(limits: dict[str, Any], own_uid: bool) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (extra, extra))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["output_bytes"], limits["output_bytes"]))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if own_uid:  # RLIMIT_NPROC counts the uid's tasks: only meaningful for a uid of our own
+    if isolated:
+        # RLIMIT_NPROC counts the tasks of one uid in one user namespace (Linux >= 5.14 counts it
+        # per user namespace): as root the leased uid's, as a user the sandbox's own namespace's.
+        # Without a sandbox it would count every process of the user, so it is left alone.
         resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"], limits["processes"]))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a full output file fails writes, not the process
 
@@ -347,15 +357,15 @@ def child_main(job: dict[str, Any], result_fd: int, scratch: str, root: str, hid
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         libc = _libc()
         as_root = os.geteuid() == 0
+        uid = int(job.get("uid") or 0) if as_root else 0
         if job["isolation"] == "full":
             _enter_namespaces(libc, steps, keep)
-            _new_root(libc, steps, root, scratch)
+            _new_root(libc, steps, root, scratch, int(job["limits"].get("scratch_bytes", 64 << 20)), uid)
         else:
             steps.add("NO ISOLATION: new session and limits only")
         os.chdir(scratch)
-        uid = int(job.get("uid") or 0) if as_root else 0
         steps.need("sandbox uid", not as_root or uid > 0 or job["isolation"] != "full", "no uid leased")
-        _set_limits(job["limits"], own_uid=job["isolation"] == "full" and uid > 0)
+        _set_limits(job["limits"], isolated=job["isolation"] == "full")
         if job["isolation"] == "full":
             _drop_privileges(libc, steps, uid)
             _verify(steps, job.get("forbidden", []))

@@ -55,6 +55,7 @@ class Mmqb(Configurable):
     output_bytes = Integer(1 << 20, help="Output a submission may print, in bytes.").tag(config=True)
     processes = Integer(512, help="Processes and threads per submission (RLIMIT_NPROC).").tag(config=True)
     notebook_bytes = Integer(16 << 20, help="Largest submitted notebook, in bytes.").tag(config=True)
+    scratch_mib = Integer(256, help="Size of a submission's scratch folder (a tmpfs), in MiB.").tag(config=True)
     submission_files = Integer(64, help="Other files of a submission folder copied to autograded/.").tag(config=True)
     submission_bytes = Integer(16 << 20, help="Their total size, in bytes; larger files are left out.").tag(
         config=True)
@@ -68,7 +69,8 @@ class Mmqb(Configurable):
             if value <= 0:
                 raise ValueError(f"{name} must be positive, got {value!r}")
         return Limits(wall_seconds=wall, cpu_seconds=cpu, memory_mib=memory, output_bytes=int(self.output_bytes),
-                      processes=int(self.processes), notebook_bytes=int(self.notebook_bytes))
+                      processes=int(self.processes), notebook_bytes=int(self.notebook_bytes),
+                      scratch_mib=int(self.scratch_mib))
 
 
 def _default(trait: str):
@@ -86,6 +88,7 @@ class Limits:
     result_bytes: int = 32 << 20
     processes: int = _default("processes")  # TensorFlow's thread pools count against RLIMIT_NPROC
     notebook_bytes: int = _default("notebook_bytes")  # read and parsed by the trusted side: bounded first
+    scratch_mib: int = _default("scratch_mib")
 
     def __post_init__(self) -> None:
         if self.cpu_seconds is None:
@@ -95,7 +98,8 @@ class Limits:
         """The limits in the worker's job format."""
         return {"wall_seconds": self.wall_seconds, "cpu_seconds": self.cpu_seconds,
                 "memory_bytes": self.memory_mib << 20, "output_bytes": self.output_bytes,
-                "result_bytes": self.result_bytes, "processes": self.processes, "output_tail": 4000}
+                "result_bytes": self.result_bytes, "processes": self.processes, "output_tail": 4000,
+                "scratch_bytes": self.scratch_mib << 20}
 
 
 def worker_env(home: str) -> dict[str, str]:

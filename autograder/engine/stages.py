@@ -16,6 +16,7 @@ fails: anything before the student's code could run) gives ``graded=False``, nev
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -34,6 +35,9 @@ from autograder.results import CheckResult, SubmissionResult
 from autograder.topics import ROOT, all_topics
 
 log = logging.getLogger("mmqb.engine")
+MIN_PHASE_SECONDS = 1.0  # a hidden phase needs at least this much of the budget to start
+MESSAGE_CHARS = 64 << 10  # one check's message, one note
+RESULT_CHARS = 1 << 20  # every message of a submission together
 
 
 def probe_job(check: Check) -> dict[str, Any]:
@@ -66,11 +70,15 @@ def run_probes(sub: Submission, suite: Suite, worker: WarmWorker, limits: Limits
             "fresh_python": suite.fresh_python}
     visible = [probe_job(c) for c in suite.checks if not c.hidden]
     hidden = [probe_job(c) for c in suite.checks if c.hidden]
+    started = time.monotonic()
     first = worker.run_phase(dict(base, phase="visible", probes=visible), limits)
     _require_isolated(first)
-    if not hidden or (first.status == "timeout" and not first.of_kind("cells")):
-        return first, None  # the cells alone exhaust the time: the hidden phase would too
-    second = worker.run_phase(dict(base, phase="hidden"), limits, hidden_probes=json.dumps(hidden).encode())
+    # One wall-clock budget per submission: the hidden phase gets what the visible one left.
+    left = limits.wall_seconds - (time.monotonic() - started)
+    if not hidden or first.status == "timeout" or left < MIN_PHASE_SECONDS:
+        return first, None  # the budget is spent: the hidden checks are "not run: the time limit"
+    second = worker.run_phase(dict(base, phase="hidden"), dataclasses.replace(limits, wall_seconds=left),
+                              hidden_probes=json.dumps(hidden).encode())
     _require_isolated(second)
     return first, second
 
@@ -130,12 +138,39 @@ def score(suite: Suite, sub: Submission, tests: list[CheckResult], visible: Phas
         if phase is not None and phase.status and status == "ok":
             status = phase.status
             message = (phase.detail if not where else _hidden_status(phase)) + where
-    return SubmissionResult(
+    return cap_text(SubmissionResult(
         path=str(sub.path), slug=sub.slug, status=status, message=message,
         score=runtime.earned(group_scores.values()), max_score=float(suite.max_score), group_scores=group_scores,
         tests=tests, notes=list(sub.notes) + [f"error in {e}" for e in errors],
         execution_time=visible.elapsed + (hidden.elapsed if hidden else 0.0),
-        isolation=visible.isolation or [], unsafe=unsafe)
+        isolation=visible.isolation or [], unsafe=unsafe))
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, with a visible marker saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f" … truncated ({len(text) - limit:,} more characters)"
+
+
+def cap_text(result: SubmissionResult) -> SubmissionResult:
+    """Every message at most ``MESSAGE_CHARS``, all of them together at most ``RESULT_CHARS``.
+
+    What a student's code printed or raised reaches reports, feedback pages and Gradescope's
+    JSON only this way: a 20 MB exception text is 64 KiB and a marker.
+    """
+    budget = RESULT_CHARS
+    result.message = clip(result.message, min(MESSAGE_CHARS, budget))
+    budget -= len(result.message)
+    for test in result.tests:
+        test.message = clip(test.message, max(0, min(MESSAGE_CHARS, budget)))
+        budget -= len(test.message)
+    notes = []
+    for note in result.notes:
+        notes.append(clip(note, max(0, min(MESSAGE_CHARS, budget))))
+        budget -= len(notes[-1])
+    result.notes = notes
+    return result
 
 
 def _hidden_status(phase: Phase) -> str:

@@ -108,8 +108,11 @@ def run_phase(job: dict[str, Any], result_fd: int, hidden_fd: int | None) -> dic
     scratch = tempfile.mkdtemp(prefix="scratch-", dir=job["run_dir"])
     root = tempfile.mkdtemp(prefix="root-", dir=job["run_dir"])
     uid = int(job.get("uid") or 0)
+    with open(os.path.join(scratch, "output.txt"), "w"):  # the one scratch file the worker reads afterwards
+        pass
     if os.geteuid() == 0 and uid > 0:
         os.chown(scratch, uid, uid)
+        os.chown(os.path.join(scratch, "output.txt"), uid, uid)
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:  # child

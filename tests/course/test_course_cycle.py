@@ -10,7 +10,9 @@
 - The whole cycle with two real Unix users and an exchange (root only).
 """
 
+import copy
 import csv
+import json
 import os
 import pwd
 import re
@@ -264,6 +266,63 @@ def test_engine_faults_are_not_graded_and_the_next_run_grades_them(tmp_path, mon
     assert {t.student: r.score for t, r in summary.graded} == {"ref": load_suite(slug).max_score, "stub": 0}
     assert not summary.ungraded and not summary.skipped
     assert (course / "feedback" / "ref" / slug / "timestamp.txt").exists()
+
+
+def test_hostile_submission_folders_stay_their_own(tmp_path):
+    """Symlinks, a malformed notebook, a bad timestamp, a script in a changed cell, a formula id: one batch.
+
+    Each is that submission's own result with one clear line; the others are graded; nothing
+    outside a submission reaches a student's folders; the run exits 1 and says who was not graded.
+    """
+    slug = "t16_classification_metrics"
+    course = _new_course(tmp_path / "course", [slug])
+    release = _release(slug)
+    solved = submission_notebook(release, reference_cell(slug))
+    secret = tmp_path / "instructor.txt"
+    secret.write_text("INSTRUCTOR-SECRET-0600")
+    secret.chmod(0o600)
+    _submit(course, "alice", slug, solved)
+    folder = course / "submitted" / "alice" / slug
+    (folder / "grades.txt").symlink_to(secret)
+    (folder / "answer.py").symlink_to(ROOT / "solutions" / f"{slug}.py")
+    (folder / "dangling.txt").symlink_to(tmp_path / "nowhere")
+    os.mkfifo(folder / "pipe")
+    broken = json.loads(nbformat.writes(solved))
+    broken["cells"][0]["source"] = [1, 2, 3]
+    _submit(course, "bob", slug, solved)
+    (course / "submitted" / "bob" / slug / f"{slug}.ipynb").write_text(json.dumps(broken))
+    _submit(course, "carol", slug, solved, timestamp="not a time")
+    scripted = copy.deepcopy(solved)
+    cell = next(c for c in scripted.cells if c.metadata.get("nbgrader", {}).get("solution"))
+    cell.cell_type, code = "markdown", cell.source
+    cell.source = "<script>alert('formgrader')</script>"
+    del cell["outputs"], cell["execution_count"]
+    scripted.cells.append(nbformat.v4.new_code_cell(code))  # the code moved to an added cell
+    _submit(course, "dave", slug, scripted)
+    _submit(course, "=HYPERLINK(1)", slug, solved)
+    proc = _run([str(BIN / "mmqb"), "autograde", slug, "--course", str(course), "--csv", str(tmp_path / "out.csv")],
+                course, check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "carol/t16_classification_metrics: not graded: timestamp.txt does not hold a time" in proc.stderr
+    scores = {(student, cell): score for (_, student, cell), score in cell_scores(Course(course), [slug]).items()}
+    full = load_suite(slug).max_score
+    by_student = {}
+    for (student, _), score in scores.items():
+        by_student[student] = by_student.get(student, 0) + score
+    assert by_student["alice"] == full and by_student["=HYPERLINK(1)"] == full
+    assert by_student["bob"] == 0 and "carol" not in by_student
+    assert by_student["dave"] == full  # the solution cell runs as code, as nbgrader restores it
+    assert "bob/t16_classification_metrics: invalid: invalid notebook: cell 1's source is not text" in proc.stdout
+    for kind in ("autograded", "feedback"):
+        for path in (course / kind).rglob("*"):
+            assert not path.is_symlink(), path
+            if path.is_file():
+                text = path.read_text(errors="replace")
+                assert "INSTRUCTOR-SECRET" not in text and "(reference solution)" not in text, path
+    page = nbformat.read(course / "autograded" / "dave" / slug / f"{slug}.ipynb", as_version=4)
+    assert not any("<script" in c.source for c in page.cells if c.cell_type == "markdown")
+    rows = list(csv.DictReader(open(tmp_path / "out.csv", newline="", encoding="utf-8")))
+    assert "'=HYPERLINK(1)" in {r["student"] for r in rows}
 
 
 def _concurrent_runs(course, slugs, students, db_url=None):

@@ -120,6 +120,20 @@ def test_forked_children_do_not_outlive_the_submission(worker, tmp_path):
     assert _descendants(worker.proc.pid) == []
 
 
+def test_a_process_flood_stops_at_the_process_limit(worker, tmp_path):
+    """RLIMIT_NPROC in every full sandbox: a leased uid's as root, the user namespace's as a user."""
+    result = grade_code(worker, tmp_path, _fixture("process_flood") + "\n\n" + reference_cell(SLUG))
+    assert result.score == result.max_score, result.notes  # the flood stopped before 1,000 processes
+    assert worker.proc is not None and _descendants(worker.proc.pid) == []
+
+
+def test_a_message_flood_is_capped_with_a_marker(worker, tmp_path):
+    result = grade_code(worker, tmp_path, _fixture("message_flood"))
+    payload = json.dumps(result.gradescope())
+    assert result.score == 0 and len(payload) < (1 << 20) + (64 << 10)
+    assert any("truncated" in t.message for t in result.tests)
+
+
 def test_no_network(worker, tmp_path):
     server = socket.socket()
     server.bind(("127.0.0.1", 0))

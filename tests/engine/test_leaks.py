@@ -134,6 +134,20 @@ def test_sleeping_submission_ends_at_the_wall_clock_limit(tmp_path):
     assert result.execution_time < 30
 
 
+def test_one_wall_clock_budget_for_all_phases(tmp_path):
+    """A function that sleeps in every check: the visible and hidden phases share one budget."""
+    from autograder.engine import Limits, WarmWorker, grade_path
+
+    worker = WarmWorker(0)
+    try:
+        worker.start()
+        result = grade_path(_notebook(tmp_path, "probe_sleeper"), worker, Limits(wall_seconds=6, cpu_seconds=60))
+    finally:
+        worker.close()
+    assert result.graded and result.status == "timeout" and result.score == 0
+    assert result.execution_time < 10  # two phases of 6 s each would take 12 s or more
+
+
 def test_thread_flood_ends_with_the_submission(tmp_path):
     from autograder.engine import Limits, WarmWorker, grade_path
     from autograder.engine.worker import _descendants
