@@ -111,13 +111,13 @@ MUTANTS = [
         "dense_created_on_every_call",
         "        return self.linear_2(hidden)",
         "        return keras.layers.Dense(self.llm_dim)(hidden)",
-        caught_by=("behavior.projector_created_once_and_trained",),
+        caught_by=("behavior.projector_created_once_trained_and_rebuilt",),
     ),
     Mutant(
         "get_config_forgets_llm_dim",
         'config["llm_dim"] = self.llm_dim',
         "pass",
-        caught_by=("behavior.projector_config_round_trip",),
+        caught_by=("behavior.projector_created_once_trained_and_rebuilt",),
     ),
     Mutant(
         "bool_accepted_as_llm_dim",
