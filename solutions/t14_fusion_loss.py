@@ -32,7 +32,8 @@ def _as_labels(labels, shape, num_classes):
         raise TypeError(f"labels must be an array of integer class ids, got dtype {y.dtype}")
     if y.dtype.kind == "f":
         if not (np.all(np.isfinite(y)) and np.all(y == np.round(y))):
-            raise ValueError(f"labels must be integer class ids, got dtype {y.dtype} with fractional or non-finite values")
+            raise ValueError(f"labels must be integer class ids, got dtype {y.dtype} "
+                             "with fractional or non-finite values")
         y = y.astype(np.int64)
     if tuple(y.shape) != tuple(shape):
         raise ValueError(f"labels must have shape {tuple(shape)} (the logits without their class axis), "

@@ -281,7 +281,8 @@ def _(got):
 
 @suite.check("behavior", hidden=True)
 def epsilon_zero_is_a_clean_step(ns):
-    """epsilon = 0 on a deterministic (Dropout-free) model: adv_loss equals clean_loss, one SGD step on the clean loss"""
+    """epsilon = 0 on a deterministic (Dropout-free) model: adv_loss equals clean_loss, one SGD step on the clean
+    loss"""
     return _run_case(ns, 86, epsilon=0.0, alpha=0.3, learning_rate=0.5)
 
 

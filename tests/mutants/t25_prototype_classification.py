@@ -57,7 +57,8 @@ MUTANTS = [
     Mutant(
         "fractional_labels_truncated",
         '            raise ValueError("support_labels must hold whole numbers',
-        '            y = np.floor(y)\n            if False:\n                raise ValueError("support_labels must hold whole numbers',
+        '            y = np.floor(y)\n            if False:\n'
+        '                raise ValueError("support_labels must hold whole numbers',
         caught_by=("behavior.bad_input_is_an_error",),
     ),
 ]

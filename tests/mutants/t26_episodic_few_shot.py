@@ -74,7 +74,8 @@ MUTANTS = [
     Mutant(
         "fractional_labels_truncated",
         "            raise ValueError(f\"{name} must hold whole numbers",
-        "            y = np.floor(y)\n            if False:\n                raise ValueError(f\"{name} must hold whole numbers",
+        "            y = np.floor(y)\n            if False:\n"
+        "                raise ValueError(f\"{name} must hold whole numbers",
         caught_by=("behavior.impossible_episode_is_an_error",),
     ),
     Mutant(
