@@ -177,8 +177,11 @@ def build_source_notebook(topic: Topic, suite: Suite) -> nbformat.NotebookNode:
                  f"{suite.max_score + topic.answer_points} points*\n\n## 背景 / Background\n\n"
                  + topic.section("Background"))]
     if topic.is_concept:
-        cells.append(_md(cell_id(slug, "question"), "## 面试题 / Interview question\n\n"
-                         + topic.section("Interview question")))
+        # A concept topic's interview question is the seed's own question: it is shown once, as
+        # the seed words it (the 中文 quote and its one English translation), and not repeated
+        # before the exercise. A topic beyond the seed has no seed question and shows its own.
+        question = topic.section("Seed question") or topic.section("Interview question")
+        cells.append(_md(cell_id(slug, "question"), "## 面试题 / Interview question\n\n" + question))
         # The answer cell of the source notebook is the instructor's key (nbgrader replaces it
         # by "YOUR ANSWER HERE" in the release): the reference answer and the grading rubric.
         key = topic.section("Reference answer")
@@ -186,7 +189,7 @@ def build_source_notebook(topic: Topic, suite: Suite) -> nbformat.NotebookNode:
             key += "\n\n#### 评分要点 / Rubric\n\n" + topic.section("Rubric").replace("### ", "##### ")
         cells.append(_md(cell_id(slug, "answer"), key, grade=True, solution=True, points=topic.answer_points))
     exercise = "## 练习 / Exercise\n\n" + topic.section("Exercise") + "\n\n## 提示 / Hints\n\n" + topic.section("Hints")
-    if topic.section("Seed question"):
+    if topic.section("Seed question") and not topic.is_concept:
         exercise = "## 原题 / Seed question\n\n" + topic.section("Seed question") + "\n\n" + exercise
     cells.append(_md(cell_id(slug, "exercise"), exercise))
     cells.append(_code(cell_id(slug, "setup"), SETUP_SOURCE, locked=True))

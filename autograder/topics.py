@@ -6,9 +6,10 @@ A topic file starts with YAML front matter (``id``, ``slug``, ``title_zh``, ``ti
 headings are ``中文 / English``. Each section holds a ``### 中文`` block followed by a
 ``### English`` block. Known sections, by their English heading: Background, Interview
 question, Reference answer, Exercise, Hints, Errata; optional: Seed question (the seed's own
-problem line, shown before the exercise), Follow-up questions and Rubric (concept topics: what
-the interviewer asks next; the key points of the written answer, ``- [P] point`` lines whose P
-add up to ``answer_points``).
+problem line, shown before the exercise; in a concept topic it is the interview question and
+shown as such, once), Follow-up questions and Rubric (concept topics: what the interviewer asks
+next; the key points of the written answer, ``- [P] point`` lines whose P add up to
+``answer_points``).
 """
 
 from __future__ import annotations

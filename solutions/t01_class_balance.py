@@ -15,9 +15,10 @@ def _integer_labels(labels, num_classes):
         y = np.asarray(labels)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"labels must be an array of integers, got {type(labels).__name__}") from exc
-    if y.dtype.kind not in "iuf":
+    if y.dtype.kind not in "iuf":  # bool ("b"), text, objects: not class labels
         raise TypeError(f"labels must be an array of integers, got dtype {y.dtype}")
-    y = y.reshape(-1)
+    if y.ndim != 1:
+        raise ValueError(f"labels must be 1-D, shape (N,), got shape {y.shape}")
     if y.size == 0:
         raise ValueError("labels must not be empty, got 0 labels")
     if y.dtype.kind == "f":
@@ -41,7 +42,7 @@ def class_balanced_weights(labels, num_classes, beta=None):
     sum to the number of present classes. A class with ``n_c == 0`` gets 0.0 in both modes.
 
     Args:
-        labels: integer class labels (any shape; floats holding whole numbers are accepted).
+        labels: 1-D integer class labels, shape ``(N,)`` (floats holding whole numbers are accepted).
         num_classes: ``K``, a positive int.
         beta: ``None`` or a float in ``[0, 1)``.
 
@@ -49,9 +50,9 @@ def class_balanced_weights(labels, num_classes, beta=None):
         float64 array of shape ``(num_classes,)``.
 
     Raises:
-        ValueError: empty labels, non-integer or out-of-range labels, ``num_classes < 1``,
-            ``beta`` outside ``[0, 1)``.
-        TypeError: non-numeric labels, a non-integer ``num_classes`` or a non-numeric ``beta``.
+        ValueError: empty or 2-D labels, fractional, NaN or out-of-range labels,
+            ``num_classes < 1``, ``beta`` outside ``[0, 1)``.
+        TypeError: text or bool labels, a non-integer ``num_classes`` or a non-numeric ``beta``.
     """
     if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
         raise TypeError(f"num_classes must be a positive int, got {type(num_classes).__name__}")

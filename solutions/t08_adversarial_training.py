@@ -44,12 +44,14 @@ def _features(x, name):
 
 
 def _labels(labels):
-    """Integer class ids of shape ``(B,)`` as an int32 NumPy array."""
+    """Integer class ids of shape ``(B,)`` as an int32 NumPy array (whole-number floats accepted)."""
     array = np.asarray(labels)
-    if array.dtype.kind == "f" and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
-        array = array.astype(np.int64)
-    if array.dtype.kind not in "iu":
+    if array.dtype.kind not in "iuf":  # bool ("b"), text, objects: not class ids
         raise TypeError(f"labels must be integer class ids, got dtype {array.dtype}")
+    if array.dtype.kind == "f":
+        if not (np.all(np.isfinite(array)) and np.all(array == np.round(array))):
+            raise ValueError("labels must hold whole numbers (class ids), got a fractional or non-finite value")
+        array = array.astype(np.int64)
     if array.ndim != 1:
         raise ValueError(f"labels must have shape (B,) (class ids, not one-hot), got shape {array.shape}")
     if array.size and array.min() < 0:
@@ -84,7 +86,7 @@ def adversarial_train_step(model, optimizer, text, image, labels, epsilon, alpha
         optimizer: a Keras optimizer.
         text: ``(B, ...)`` text features; never modified.
         image: ``(B, ...)`` image features; never modified.
-        labels: integer class ids ``(B,)`` in ``[0, C)``.
+        labels: integer class ids ``(B,)`` in ``[0, C)`` (floats holding whole numbers are accepted).
         epsilon: FGSM radius, a real number ``>= 0``.
         alpha: weight of the clean loss, in ``[0, 1]``.
 
@@ -93,10 +95,11 @@ def adversarial_train_step(model, optimizer, text, image, labels, epsilon, alpha
         with the weights as they were before the step.
 
     Raises:
-        TypeError: non-numeric inputs or parameters, non-integer labels, a model that is not
+        TypeError: non-numeric inputs or parameters, bool or text labels, a model that is not
             callable, an optimizer without ``apply_gradients``.
         ValueError: ``epsilon < 0``, ``alpha`` outside ``[0, 1]``, an empty batch, batch sizes
-            that differ, labels that are not ``(B,)`` or not in ``[0, C)``, logits not ``(B, C)``.
+            that differ, labels that are not ``(B,)``, fractional or not in ``[0, C)``, logits
+            not ``(B, C)``.
             Nothing is updated when an error is raised.
     """
     if not callable(model):

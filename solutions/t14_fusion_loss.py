@@ -28,10 +28,13 @@ def _as_labels(labels, shape, num_classes):
     if isinstance(labels, (str, bytes)) or labels is None:
         raise TypeError(f"labels must be an array of integer class ids, got {type(labels).__name__}")
     y = np.asarray(labels)
-    if y.dtype.kind == "f" and np.all(np.isfinite(y)) and np.all(y == np.round(y)):
+    if y.dtype.kind not in "iuf":  # bool ("b"), text, objects: not class ids
+        raise TypeError(f"labels must be an array of integer class ids, got dtype {y.dtype}")
+    if y.dtype.kind == "f":
+        if not (np.all(np.isfinite(y)) and np.all(y == np.round(y))):
+            raise ValueError(f"labels must be integer class ids, got dtype {y.dtype} "
+                             "with fractional or non-finite values")
         y = y.astype(np.int64)
-    if y.dtype.kind not in "iu":
-        raise ValueError(f"labels must be integer class ids, got dtype {y.dtype}")
     if tuple(y.shape) != tuple(shape):
         raise ValueError(f"labels must have shape {tuple(shape)} (the logits without their class axis), "
                          f"got shape {tuple(y.shape)}")
@@ -47,7 +50,8 @@ def fusion_classification_loss(text_feature, image_feature, labels, head):
     Args:
         text_feature: ``(B, ..., Dt)`` text features.
         image_feature: ``(B, ..., Di)`` image features, same leading shape as the text.
-        labels: integer class ids of shape ``(B, ...)`` (the logits without their class axis).
+        labels: integer class ids of shape ``(B, ...)`` (the logits without their class axis);
+            floats holding whole numbers are accepted, bool or text labels are a TypeError.
         head: a callable (a Keras layer or model, or a function) mapping the fused
             ``(B, ..., Dt + Di)`` features to logits ``(B, ..., C)``.
 

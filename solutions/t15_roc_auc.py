@@ -44,7 +44,7 @@ def roc_auc(y_true, y_score):
     scikit-learn's ``roc_auc_score``). Runs in ``O(n log n)``.
 
     Args:
-        y_true: ``(N,)`` labels, 0/1 (ints, floats equal to 0.0/1.0, or bools; True = positive).
+        y_true: ``(N,)`` integer labels, 0/1 (floats equal to 0.0/1.0 are accepted; bools are not).
         y_score: ``(N,)`` finite scores, higher = more positive (probabilities, logits, ...).
 
     Returns:
@@ -53,15 +53,17 @@ def roc_auc(y_true, y_score):
     Raises:
         ValueError: labels other than 0/1, shapes not 1-D or of different lengths, non-finite
             scores, or fewer than one positive and one negative.
-        TypeError: non-numeric input.
+        TypeError: non-numeric input, bool labels.
     """
     y = _as_1d_numbers(y_true, "y_true")
+    if y.dtype.kind == "b":
+        raise TypeError("y_true must hold 0/1 integer labels, got dtype bool (convert with y.astype(int))")
     s = _as_1d_numbers(y_score, "y_score").astype(np.float64)
     if y.shape != s.shape:
         raise ValueError(f"y_true and y_score must have the same length, got {y.shape[0]} and {s.shape[0]}")
     bad = ~np.isin(y, (0, 1))
     if np.any(bad):
-        raise ValueError(f"y_true must hold only 0/1 (or bool) labels, got values {np.unique(y[bad])[:5].tolist()}")
+        raise ValueError(f"y_true must hold only 0/1 labels, got values {np.unique(y[bad])[:5].tolist()}")
     if not np.all(np.isfinite(s)):
         raise ValueError("y_score must be finite, got NaN or inf")
     positive = y.astype(bool)

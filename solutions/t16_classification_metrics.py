@@ -35,8 +35,11 @@ def binary_classification_metrics(y_true, y_prob, threshold=0.5):
     """Accuracy, precision, recall and F1 of the predictions ``y_prob >= threshold``.
 
     Args:
-        y_true: ``(N,)`` or ``(N, 1)`` labels, 0/1 (ints, floats equal to 0.0/1.0, or bools).
-        y_prob: ``(N,)`` or ``(N, 1)`` finite scores (usually probabilities).
+        y_true: ``(N,)`` or ``(N, 1)`` integer labels, 0/1 (floats equal to 0.0/1.0 are accepted,
+            bools are not).
+        y_prob: ``(N,)`` or ``(N, 1)`` finite scores (usually probabilities). Each argument's
+            column is flattened on its own, so ``(N,)`` labels with ``(N, 1)`` probabilities
+            never broadcast to ``(N, N)``.
         threshold: a sample is predicted positive iff ``y_prob >= threshold`` (inclusive).
 
     Returns:
@@ -46,15 +49,17 @@ def binary_classification_metrics(y_true, y_prob, threshold=0.5):
 
     Raises:
         ValueError: labels other than 0/1, different lengths, non-finite scores or threshold.
-        TypeError: non-numeric input or threshold.
+        TypeError: non-numeric input or threshold, bool labels.
     """
     y = _as_samples(y_true, "y_true")
+    if y.dtype.kind == "b":
+        raise TypeError("y_true must hold 0/1 integer labels, got dtype bool (convert with y.astype(int))")
     p = _as_samples(y_prob, "y_prob")
     if y.shape != p.shape:
         raise ValueError(f"y_true and y_prob must have the same number of samples, got {y.size} and {p.size}")
     bad = ~np.isin(y, (0, 1))
     if np.any(bad):
-        raise ValueError(f"y_true must hold only 0/1 (or bool) labels, got values {np.unique(y[bad])[:5].tolist()}")
+        raise ValueError(f"y_true must hold only 0/1 labels, got values {np.unique(y[bad])[:5].tolist()}")
     if not np.all(np.isfinite(p)):
         raise ValueError("y_prob must be finite, got NaN or inf")
     if isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, (int, float, np.integer, np.floating)):

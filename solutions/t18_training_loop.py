@@ -58,7 +58,8 @@ def train_model(model, train_data, train_label, epochs, batch_size, learning_rat
     Args:
         model: a Keras model returning logits ``(B, C)``.
         train_data: ``(N, ...)`` inputs, or a list/tuple of arrays for a multi-input model.
-        train_label: ``(N,)`` (or ``(N, 1)``) integer class labels in ``[0, C)``.
+        train_label: ``(N,)`` (or ``(N, 1)``) integer class labels in ``[0, C)``; floats holding
+            whole numbers are accepted, bool labels are a TypeError.
         epochs: number of passes over the data (0 trains nothing).
         batch_size: samples per step (>= 1).
         learning_rate: Adam's learning rate (>= 0; 0 leaves the weights unchanged but still reports the loss).
@@ -73,6 +74,8 @@ def train_model(model, train_data, train_label, epochs, batch_size, learning_rat
         raise TypeError(f"model must be a Keras model, got {type(model).__name__}")
     inputs, n = _as_inputs(train_data)
     labels = _as_array(train_label, "train_label")
+    if labels.dtype.kind == "b":
+        raise TypeError("train_label must hold integer class indices, got dtype bool")
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
     if labels.ndim != 1 or labels.shape[0] != n:

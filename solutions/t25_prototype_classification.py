@@ -26,12 +26,16 @@ def _as_embeddings(x, name):
 
 
 def _as_labels(labels, n):
-    """``labels`` as a 1-D integer NumPy array of length ``n``."""
+    """``labels`` as a 1-D integer NumPy array of length ``n`` (whole-number floats become int64)."""
     if isinstance(labels, (str, bytes)) or labels is None:
         raise TypeError(f"support_labels must be an array of integers, got {type(labels).__name__}")
     y = np.asarray(labels)
-    if y.dtype.kind not in "iu":
+    if y.dtype.kind not in "iuf":  # bool ("b"), text, objects: not class labels
         raise TypeError(f"support_labels must hold integers, got dtype {y.dtype}")
+    if y.dtype.kind == "f":
+        if not (np.all(np.isfinite(y)) and np.all(y == np.round(y))):
+            raise ValueError("support_labels must hold whole numbers, got a fractional or non-finite value")
+        y = y.astype(np.int64)
     if y.shape != (n,):
         raise ValueError(f"support_labels must have shape ({n},), one label per support row, got shape {y.shape}")
     return y
@@ -42,7 +46,8 @@ def prototype_classify(support_emb, support_labels, query_emb):
 
     Args:
         support_emb: ``(N, D)`` support embeddings, N >= 1.
-        support_labels: ``(N,)`` integer labels, any values (e.g. ``[7, -2, 42]``), any order.
+        support_labels: ``(N,)`` integer labels, any values (e.g. ``[7, -2, 42]``), any order;
+            floats holding whole numbers are accepted, bool labels are a TypeError.
         query_emb: ``(M, D)`` query embeddings (M may be 0).
 
     Returns:

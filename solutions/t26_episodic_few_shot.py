@@ -10,12 +10,17 @@ __all__ = ["sample_episode", "prototypical_episode_loss"]
 
 
 def _as_int_labels(labels, name):
-    """``labels`` as a 1-D integer NumPy array (a copy), raising TypeError/ValueError otherwise."""
+    """``labels`` as a 1-D integer NumPy array (a copy; whole-number floats become int64), raising
+    TypeError/ValueError otherwise."""
     if isinstance(labels, (str, bytes)) or labels is None:
         raise TypeError(f"{name} must be an array of integers, got {type(labels).__name__}")
     y = np.array(labels)
-    if y.dtype.kind not in "iu":
+    if y.dtype.kind not in "iuf":  # bool ("b"), text, objects: not class labels
         raise TypeError(f"{name} must hold integers, got dtype {y.dtype}")
+    if y.dtype.kind == "f":
+        if not (np.all(np.isfinite(y)) and np.all(y == np.round(y))):
+            raise ValueError(f"{name} must hold whole numbers, got a fractional or non-finite value")
+        y = y.astype(np.int64)
     if y.ndim != 1:
         raise ValueError(f"{name} must be 1-D (one label per example), got shape {y.shape}")
     return y
@@ -38,10 +43,10 @@ def sample_episode(labels, n_way, k_shot, n_query, seed=None):
     examples are drawn without replacement, so support and query never share an example.
 
     Args:
-        labels: ``(N,)`` integer class labels of the pool (any values).
+        labels: ``(N,)`` integer class labels of the pool (any values; whole-number floats accepted).
         n_way: number of classes (>= 1).
         k_shot: support examples per class (>= 1).
-        n_query: query examples per class (>= 0).
+        n_query: query examples per class (>= 0; 0 gives an empty ``query_idx`` of shape ``(0,)``).
         seed: ``None`` or an int; the same seed gives the same episode.
 
     Returns:
@@ -110,8 +115,8 @@ def prototypical_episode_loss(encoder, support_x, support_y, query_x, query_y):
     Args:
         encoder: a callable (e.g. a Keras layer or model) mapping ``(N, ...)`` to ``(N, D)``.
         support_x: ``(Ns, ...)`` support inputs; ``support_y``: ``(Ns,)`` integer labels.
-        query_x: ``(Nq, ...)`` query inputs, Nq >= 1; ``query_y``: ``(Nq,)`` integer labels,
-            each one of the support labels.
+        query_x: ``(Nq, ...)`` query inputs, Nq >= 1 (no query is a ValueError: the mean is
+            undefined); ``query_y``: ``(Nq,)`` integer labels, each one of the support labels.
 
     Returns:
         scalar ``tf.Tensor``.

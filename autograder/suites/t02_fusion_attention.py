@@ -239,6 +239,38 @@ def _(got):
         expect_raises(got[label], kind, label)
 
 
+def _expect_dtype(got, key, dtype, what):
+    """``got[key]`` is a floating array of exactly ``dtype``."""
+    out = expect_array(got[key], what, kinds="f")
+    expect(out.dtype == np.dtype(dtype), f"{what}: expected dtype {dtype}, got {out.dtype}")
+
+
+@suite.check("shape", hidden=True)
+def output_dtype_follows_the_inputs(ns):
+    """float64 stays float64, integers and lists give float32, float32 with float64 gives float64 (both functions)"""
+    concat = need(ns, "concatenate_features")
+    fuse = need(ns, "cross_attention_fusion")
+    t, i = _features(10, batch=2, lt=2, li=2, d=4)
+    return {
+        "cat_f64": concat(t, i),
+        "cat_int": concat(np.array([[1, 2]]), np.array([[3]])),
+        "cat_mixed": concat(t.astype(np.float32), i),
+        "att_f64": fuse(t, i),
+        "att_list": fuse(t.tolist(), i.tolist()),
+        "att_mixed": fuse(t, i.astype(np.float32)),
+    }
+
+
+@output_dtype_follows_the_inputs.verdict
+def _(got):
+    _expect_dtype(got, "cat_f64", "float64", "concatenation of float64 arrays")
+    _expect_dtype(got, "cat_int", "float32", "concatenation of integer arrays")
+    _expect_dtype(got, "cat_mixed", "float64", "concatenation of float32 text and float64 image")
+    _expect_dtype(got, "att_f64", "float64", "cross-attention of float64 arrays")
+    _expect_dtype(got, "att_list", "float32", "cross-attention of nested lists")
+    _expect_dtype(got, "att_mixed", "float64", "cross-attention of float64 text and float32 image")
+
+
 @suite.check("behavior", hidden=True)
 def accepts_lists_and_tensors(ns):
     """nested lists, integer arrays and tf.Tensors give the same values as float arrays"""

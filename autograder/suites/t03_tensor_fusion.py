@@ -151,6 +151,33 @@ def _(got):
         expect_raises(got[label], kind, label)
 
 
+def _expect_dtype(got, key, dtype, what):
+    """``got[key]`` is a floating array of exactly ``dtype``."""
+    out = expect_array(got[key], what, kinds="f")
+    expect(out.dtype == np.dtype(dtype), f"{what}: expected dtype {dtype}, got {out.dtype}")
+
+
+@suite.check("shape", hidden=True)
+def output_dtype_follows_the_inputs(ns):
+    """float64 stays float64, integers and lists give float32, float32 with float64 gives float64"""
+    fusion = need(ns, "tensor_fusion")
+    t, i = _features(5, batch=2, dt=2, di=3)
+    return {
+        "f64": fusion(t, i),
+        "int": fusion(np.array([[2, 3]]), np.array([[5]])),
+        "list": fusion(t.tolist(), i.tolist()),
+        "mixed": fusion(t.astype(np.float32), i),
+    }
+
+
+@output_dtype_follows_the_inputs.verdict
+def _(got):
+    _expect_dtype(got, "f64", "float64", "output for float64 arrays")
+    _expect_dtype(got, "int", "float32", "output for integer arrays")
+    _expect_dtype(got, "list", "float32", "output for nested lists")
+    _expect_dtype(got, "mixed", "float64", "output for float32 text and float64 image")
+
+
 @suite.check("behavior", hidden=True)
 def accepts_lists_integers_and_tensors(ns):
     """nested lists, integer arrays and tf.Tensors give the same values as float arrays"""

@@ -62,6 +62,30 @@ def _built_layer(ns, hidden_size, text, image, seed):
     return layer
 
 
+@suite.check("shape", hidden=True)
+def output_dtype_is_the_layers_compute_dtype(ns):
+    """float64 and integer inputs give float32 outputs by default; a layer built with dtype="float64" gives float64"""
+    Fusion = need(ns, "GatedAttentionFusion")
+    text, image = _inputs(69)
+    keras.utils.set_random_seed(69)
+    default = Fusion(3)
+    wide = Fusion(3, dtype="float64")
+    return {
+        "from_f64": default(text.astype(np.float64), image.astype(np.float64)),
+        "from_int": default(np.round(text).astype(np.int32), image),
+        "f64_layer": wide(text, image),
+    }
+
+
+@output_dtype_is_the_layers_compute_dtype.verdict
+def _(got):
+    for key, dtype, what in (("from_f64", np.float32, "output of the default layer for float64 inputs"),
+                             ("from_int", np.float32, "output of the default layer for integer text"),
+                             ("f64_layer", np.float64, 'output of a layer built with dtype="float64"')):
+        out = expect_array(got[key], what, shape=(2, 3, 3), kinds="f")
+        expect(out.dtype == dtype, f"{what}: expected dtype {np.dtype(dtype)}, got {out.dtype}")
+
+
 def _weights_of(layer):
     """Kernel and bias of each named sublayer, as NumPy arrays."""
     out = {}

@@ -141,7 +141,8 @@ def _bad_input_expectations():
         "a batch of 0 samples": "ValueError",
         "epsilon given as a string ('0.1')": "TypeError",
         "alpha given as a string ('0.5')": "TypeError",
-        "non-integer labels (0.5, 1.5, ...)": "TypeError",
+        "fractional labels (0.5, 1.5, ...)": "ValueError",
+        "bool labels": "TypeError",
         "a string as text": "TypeError",
     }
 
@@ -167,7 +168,8 @@ def _(got):
 
 @suite.check("shape", hidden=True)
 def lists_batch_of_one_and_float64(ns):
-    """Python lists, a batch of one and float64 arrays are accepted and give finite losses"""
+    """Python lists, a batch of one and float64 arrays are accepted and give finite losses; whole-number float labels
+    give the losses of the integer labels"""
     step = need(ns, "adversarial_train_step")
     text, image, labels, kernel, bias = _case(81)
     out = {}
@@ -176,6 +178,9 @@ def lists_batch_of_one_and_float64(ns):
     out["one"] = step(_linear_model(kernel, bias), keras.optimizers.SGD(0.1), text[:1], image[:1], labels[:1], 0.1)
     out["f64"] = step(_linear_model(kernel, bias), keras.optimizers.SGD(0.1),
                       text.astype(np.float64), image.astype(np.float64), labels, 0.1)
+    text, image, labels, kernel, bias = _case(82)
+    out["float_labels"] = step(_linear_model(kernel, bias), keras.optimizers.SGD(0.5),
+                               text, image, labels.astype(np.float64), 0.1, alpha=0.3)
     return out
 
 
@@ -185,6 +190,8 @@ def _(got):
         for key in ("clean_loss", "adv_loss", "loss"):
             value = expect_number(got[case][key], f"{key} for {what}")
             expect(math.isfinite(value) and value > 0, f"{key} for {what} must be a positive finite number")
+    text, image, labels, kernel, bias = _case(82)
+    _expect_losses({"result": got["float_labels"]}, _np_step(text, image, labels, kernel, bias, 0.1, 0.3, 0.5))
 
 
 # --------------------------------------------------------------------------- numeric
@@ -274,7 +281,8 @@ def _(got):
 
 @suite.check("behavior", hidden=True)
 def epsilon_zero_is_a_clean_step(ns):
-    """epsilon = 0: adv_loss equals clean_loss and the update is one SGD step on the clean loss"""
+    """epsilon = 0 on a deterministic (Dropout-free) model: adv_loss equals clean_loss, one SGD step on the clean
+    loss"""
     return _run_case(ns, 86, epsilon=0.0, alpha=0.3, learning_rate=0.5)
 
 
@@ -344,7 +352,8 @@ def bad_input_is_an_error(ns):
         "a batch of 0 samples": raised(step, model, opt, text[:0], image[:0], labels[:0], 0.1),
         "epsilon given as a string ('0.1')": raised(step, model, opt, text, image, labels, "0.1"),
         "alpha given as a string ('0.5')": raised(step, model, opt, text, image, labels, 0.1, alpha="0.5"),
-        "non-integer labels (0.5, 1.5, ...)": raised(step, model, opt, text, image, labels + 0.5, 0.1),
+        "fractional labels (0.5, 1.5, ...)": raised(step, model, opt, text, image, labels + 0.5, 0.1),
+        "bool labels": raised(step, model, opt, text, image, labels % 2 == 1, 0.1),
         "a string as text": raised(step, model, opt, "abc", image, labels, 0.1),
         **_state(model, opt),
     }

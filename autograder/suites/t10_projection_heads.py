@@ -118,6 +118,31 @@ def _(got):
 
 
 @suite.check("shape", hidden=True)
+def output_dtype_is_the_layers_compute_dtype(ns):
+    """float64 and integer inputs give float32 outputs by default; a layer built with dtype="float64" gives float64"""
+    ModalityProjector = need(ns, "ModalityProjector")
+    keras.utils.set_random_seed(5)
+    text, image = _features(5, 3, 4, 2)
+    default, wide = ModalityProjector(2), ModalityProjector(2, dtype="float64")
+    outputs = {
+        "from_f64": default(text.astype(np.float64), image.astype(np.float64)),
+        "from_int": default(np.round(text).astype(np.int32), image),
+        "f64_layer": wide(text, image),
+    }
+    return {f"{key}_{k}": out[k] for key, out in outputs.items() for k in range(2)}
+
+
+@output_dtype_is_the_layers_compute_dtype.verdict
+def _(got):
+    for key, dtype, what in (("from_f64", np.float32, "default layer, float64 inputs"),
+                             ("from_int", np.float32, "default layer, integer text"),
+                             ("f64_layer", np.float64, 'layer built with dtype="float64"')):
+        for k, name in enumerate(("text_proj", "image_proj")):
+            out = expect_array(got[f"{key}_{k}"], f"{name} ({what})", shape=(3, 2), kinds="f")
+            expect(out.dtype == dtype, f"{name} ({what}): expected dtype {np.dtype(dtype)}, got {out.dtype}")
+
+
+@suite.check("shape", hidden=True)
 def other_sizes(ns):
     """hidden_size 1 and 16, equal text and image dimensions: outputs (B, hidden_size)"""
     ModalityProjector = need(ns, "ModalityProjector")

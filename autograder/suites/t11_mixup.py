@@ -87,6 +87,7 @@ def _bad_input_expectations():
         "a negative alpha": "ValueError",
         "alpha given as a string": "TypeError",
         "a string as text": "TypeError",
+        "bool one-hot labels": "TypeError",
     }
 
 
@@ -224,6 +225,7 @@ def bad_input_is_an_error(ns):
         "a negative alpha": raised(mixup, text, image, labels, alpha=-1.0, seed=0),
         "alpha given as a string": raised(mixup, text, image, labels, alpha="0.2", seed=0),
         "a string as text": raised(mixup, "text", image, labels, seed=0),
+        "bool one-hot labels": raised(mixup, text, image, labels > 0.5, seed=0),
     }
 
 

@@ -85,6 +85,8 @@ def _bad_input_expectations():
         "fractional labels such as 1.5": "ValueError",
         "text and image with different batch sizes": "ValueError",
         "labels given as a string": "TypeError",
+        "an array of text labels": "TypeError",
+        "bool labels": "TypeError",
         "a string as head": "TypeError",
         "a string as text_feature": "TypeError",
     }
@@ -147,11 +149,13 @@ def _(got):
 
 @suite.check("numeric", hidden=True)
 def matches_numpy_log_sum_exp(ns):
-    """with a Dense head, fused equals the concatenation and the loss the float64 log-sum-exp formula"""
+    """with a Dense head, fused equals the concatenation and the loss the float64 log-sum-exp formula, also with
+    the labels given as whole-number floats"""
     fn = need(ns, "fusion_classification_loss")
     text, image, labels, kernel, bias = _case(3, lead=(6,), dt=5, di=2, c=3)
     fused, loss = fn(text, image, labels, _dense_head(kernel, bias))
-    return {"fused": fused, "loss": loss}
+    _, float_loss = fn(text, image, labels.astype(np.float64), _dense_head(kernel, bias))
+    return {"fused": fused, "loss": loss, "float_loss": float_loss}
 
 
 @matches_numpy_log_sum_exp.verdict
@@ -160,6 +164,7 @@ def _(got):
     expect_close(got["fused"], np.concatenate([text, image], axis=-1), "fused")
     logits, labels = _np_logits(3, lead=(6,), dt=5, di=2, c=3)
     expect_close(got["loss"], _np_sparse_ce(logits, labels), "loss")
+    expect_close(got["float_loss"], _np_sparse_ce(logits, labels), "loss with the labels given as 0.0, 1.0, 2.0")
 
 
 @suite.check("numeric", hidden=True)
@@ -257,6 +262,8 @@ def bad_input_is_an_error(ns):
         "fractional labels such as 1.5": run(y=np.array([0.0, 1.5, 2.0, 1.0, 0.0])),
         "text and image with different batch sizes": run(i=image[:4]),
         "labels given as a string": run(y="01234"),
+        "an array of text labels": run(y=np.array(["0", "1", "2", "1", "0"])),
+        "bool labels": run(y=np.array([True, False, True, True, False])),
         "a string as head": run(head="dense"),
         "a string as text_feature": run(t="text"),
     }

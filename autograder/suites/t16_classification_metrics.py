@@ -70,6 +70,7 @@ def _bad_input_expectations():
         "(2, 2) labels and probabilities": "ValueError",
         "a NaN probability": "ValueError",
         "a string as y_true": "TypeError",
+        "bool labels": "TypeError",
         "None as y_prob": "TypeError",
         "the threshold '0.5' (a string)": "TypeError",
         "a NaN threshold": "ValueError",
@@ -99,14 +100,16 @@ def _(got):
 
 @suite.check("shape", hidden=True)
 def accepts_lists_tensors_columns_and_empty(ns):
-    """lists, tensors, (N, 1) columns and bool labels give the same metrics; N = 0 gives zeros"""
+    """lists, tensors and (N, 1) columns, also mixed with (N,), give the same metrics (no (N, N) broadcast);
+    N = 0 gives zeros"""
     metrics = need(ns, "binary_classification_metrics")
     y, p = _grid_inputs(1, 30, 0.4)
     return {
         "list": metrics(y.tolist(), p.tolist()),
         "tensor": metrics(tf.constant(y), tf.constant(p, tf.float32)),
         "column": metrics(y[:, None], p[:, None]),
-        "bool": metrics(y.astype(bool), p),
+        "prob_column": metrics(y, p[:, None]),
+        "label_column": metrics(tf.constant(y[:, None]), tf.constant(p, tf.float32)),
         "empty": metrics(np.zeros(0, dtype=np.int64), np.zeros(0)),
     }
 
@@ -114,7 +117,7 @@ def accepts_lists_tensors_columns_and_empty(ns):
 @accepts_lists_tensors_columns_and_empty.verdict
 def _(got):
     want = _metrics_from_counts(*_counts(*_grid_inputs(1, 30, 0.4), 0.5))
-    for key in ("list", "tensor", "column", "bool"):
+    for key in ("list", "tensor", "column", "prob_column", "label_column"):
         _expect_metrics(got[key], want, f"metrics from {key} input")
     _expect_metrics(got["empty"], {k: 0.0 for k in _keys()}, "metrics of 0 samples")
 
@@ -213,6 +216,7 @@ def bad_input_is_an_error(ns):
         "(2, 2) labels and probabilities": raised(metrics, [[0, 1], [0, 1]], [[0.1, 0.7], [0.4, 0.9]]),
         "a NaN probability": raised(metrics, [0, 1, 0, 1], [0.1, float("nan"), 0.4, 0.9]),
         "a string as y_true": raised(metrics, "0101", p),
+        "bool labels": raised(metrics, [False, True, False, True], p),
         "None as y_prob": raised(metrics, [0, 1, 0, 1], None),
         "the threshold '0.5' (a string)": raised(metrics, [0, 1, 0, 1], p, threshold="0.5"),
         "a NaN threshold": raised(metrics, [0, 1, 0, 1], p, threshold=float("nan")),

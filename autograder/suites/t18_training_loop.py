@@ -195,6 +195,7 @@ def _bad_input_expectations():
         "5 labels for 6 samples": "ValueError",
         "a label of -1": "ValueError",
         "a label of 0.5": "ValueError",
+        "bool labels": "TypeError",
         "0 training samples": "ValueError",
         "a plain function as the model": "TypeError",
     }
@@ -220,7 +221,8 @@ def _(got):
 
 @suite.check("shape", hidden=True)
 def multi_input_label_column_and_zero_epochs(ns):
-    """a two-input model trains on [text, image] with (N, 1) labels; epochs = 0 trains nothing"""
+    """a two-input model trains on [text, image] with (N, 1) labels (ints, then whole-number floats); epochs = 0
+    trains nothing"""
     train_model = need(ns, "train_model")
     keras.utils.set_random_seed(5)
     text, image = keras.Input((2,)), keras.Input((3,))
@@ -232,7 +234,7 @@ def multi_input_label_column_and_zero_epochs(ns):
     labels = rng.integers(0, 3, size=(6, 1))
     _, none = train_model(model, [xt, xi], labels, 0, 4, 0.01, seed=0)
     unchanged = all(bool(np.array_equal(a, v.numpy())) for a, v in zip(before, model.trainable_variables, strict=True))
-    _, history = train_model(model, [xt, xi], labels, 2, 4, 0.01, seed=0)
+    _, history = train_model(model, [xt, xi], labels.astype(np.float64), 2, 4, 0.01, seed=0)
     changed = any(not np.allclose(a, v.numpy()) for a, v in zip(before, model.trainable_variables, strict=True))
     return {"zero_epochs_history_len": len(none), "zero_epochs_unchanged": unchanged,
             "history": np.asarray([float(h) for h in history]), "changed": changed}
@@ -383,6 +385,7 @@ def bad_input_is_an_error(ns):
         "5 labels for 6 samples": attempt(x, y[:5], 1, 2, 0.01),
         "a label of -1": attempt(x, np.array([0, 1, -1, 2, 0, 1]), 1, 2, 0.01),
         "a label of 0.5": attempt(x, np.array([0, 1, 0.5, 2, 0, 1]), 1, 2, 0.01),
+        "bool labels": attempt(x, np.array([0, 1, 1, 0, 0, 1], dtype=bool), 1, 2, 0.01),
         "0 training samples": attempt(np.zeros((0, 3)), np.zeros(0, dtype=np.int64), 1, 2, 0.01),
         "a plain function as the model": raised(train_model, lambda t: t, x, y, 1, 2, 0.01),
     }

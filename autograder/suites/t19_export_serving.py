@@ -331,3 +331,46 @@ def _(got):
     expect_equal(got["same_weights"], True, "the model's weights are unchanged by the export")
     expect_close(got["after"], expect_array(got["before"], "output before", shape=(4, 3), kinds="f"),
                  "model(x, training=False) after the export", rtol=0, atol=0)
+
+
+def _two_input_model(seed):
+    """Dense(2) on the concatenation of a text input (4,) and an image input (3,)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    text, image = keras.Input((4,), name="text"), keras.Input((3,), name="image")
+    return keras.Model([text, image], keras.layers.Dense(2)(keras.layers.Concatenate()([text, image])))
+
+
+def _two_inputs(seed):
+    """A text batch (5, 4) and an image batch (5, 3), float32 ~ N(0, 1)."""
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(5, 4)).astype(np.float32), rng.normal(size=(5, 3)).astype(np.float32)
+
+
+@suite.check("behavior", hidden=True)
+def two_input_model_served_with_one_argument_per_input(ns):
+    """a [text, image] model is served as serve(text, image), one positional argument per input in model.inputs order"""
+    import tensorflow as tf
+
+    model = _two_input_model(16)
+    text, image = _two_inputs(17)
+    tmp, returned = _export(ns, model, "two_inputs")
+    with tmp:
+        loaded = tf.saved_model.load(str(returned))
+        expect(hasattr(loaded, "serve"), "the SavedModel has no `serve` endpoint")
+        out = np.asarray(loaded.serve(tf.constant(text), tf.constant(image)))
+    kernel, bias = model.get_weights()
+    return {"out": out, "kernel": kernel, "bias": bias,
+            "model_out": np.asarray(model([text, image], training=False))}
+
+
+@two_input_model_served_with_one_argument_per_input.verdict
+def _(got):
+    text, image = _two_inputs(17)
+    kernel = expect_array(got["kernel"], "kernel of the Dense layer", shape=(7, 2), kinds="f").astype(np.float64)
+    bias = expect_array(got["bias"], "bias of the Dense layer", shape=(2,), kinds="f").astype(np.float64)
+    expect(float(np.std(kernel)) > 0.05, "model weights look degenerate")
+    want = np.concatenate([text, image], axis=1).astype(np.float64) @ kernel + bias
+    expect_close(got["model_out"], want, "the model's own output vs its weights", rtol=1e-4, atol=1e-5)
+    expect_close(got["out"], want, "serve(text, image)")

@@ -197,14 +197,17 @@ def _(got):
 
 @suite.check("behavior", hidden=True)
 def lists_tensors_and_no_mutation(ns):
-    """lists and tf tensors are accepted, and the caller's arrays are unchanged"""
+    """lists, tf tensors and whole-number float labels are accepted (pred stays integer), and the caller's arrays are
+    unchanged"""
     import tensorflow as tf
 
     classify = need(ns, "prototype_classify")
     support, labels, query = _episode(5)
     pred_l, probs_l = classify(support.tolist(), labels.tolist(), query.tolist())
     pred_t, probs_t = classify(tf.constant(support), tf.constant(labels), tf.constant(query))
+    pred_f, probs_f = classify(support, labels.astype(np.float64), query)
     return {"pred_l": pred_l, "probs_l": probs_l, "pred_t": pred_t, "probs_t": probs_t,
+            "pred_f": pred_f, "probs_f": probs_f,
             "support": support, "labels": labels, "query": query}
 
 
@@ -212,9 +215,10 @@ def lists_tensors_and_no_mutation(ns):
 def _(got):
     support, labels, query = _episode(5)
     want_pred, want_probs = _np_prototypes(support, labels, query)
-    for kind, name in (("l", "lists"), ("t", "tensors")):
+    for kind, name in (("l", "lists"), ("t", "tensors"), ("f", "whole-number float labels")):
         expect_close(got[f"probs_{kind}"], want_probs, f"probs from {name}")
         expect_equal(got[f"pred_{kind}"], want_pred, f"pred from {name}")
+    expect_array(got["pred_f"], "pred from whole-number float labels", kinds="iu")
     expect_close(got["support"], support, "support_emb after the call", rtol=0, atol=0)
     expect_equal(got["labels"], labels, "support_labels after the call")
     expect_close(got["query"], query, "query_emb after the call", rtol=0, atol=0)
@@ -227,13 +231,16 @@ def _bad_input_expectations():
         "one label fewer than support rows": "ValueError",
         "1-D embeddings": "ValueError",
         "an empty support set": "ValueError",
+        "a fractional label (2.5)": "ValueError",
         "a string as support_emb": "TypeError",
+        "bool labels": "TypeError",
     }
 
 
 @suite.check("behavior", hidden=True)
 def bad_input_is_an_error(ns):
-    """different D, label count, 1-D embeddings or an empty support set raise ValueError; a string raises TypeError"""
+    """different D, label count, 1-D embeddings, an empty support set or a fractional label raise ValueError; a string
+    or bool labels raise TypeError"""
     classify = need(ns, "prototype_classify")
     support, labels, query = _episode(6)
     return {
@@ -241,7 +248,9 @@ def bad_input_is_an_error(ns):
         "one label fewer than support rows": raised(classify, support, labels[:-1], query),
         "1-D embeddings": raised(classify, support[0], labels[:1], query[0]),
         "an empty support set": raised(classify, np.zeros((0, 5)), np.zeros(0, dtype=int), query),
+        "a fractional label (2.5)": raised(classify, support, np.where(labels == labels[0], 2.5, labels), query),
         "a string as support_emb": raised(classify, "support", labels, query),
+        "bool labels": raised(classify, support, labels == labels[0], query),
     }
 
 

@@ -293,10 +293,13 @@ def _bad_input_expectations():
         "n_query=-1": "ValueError",
         "n_way=2.5": "TypeError",
         "k_shot=True": "TypeError",
+        "a fractional label (2.5) in the pool": "ValueError",
         "a query label absent from support_y": "ValueError",
         "one support label missing": "ValueError",
         "one query example missing": "ValueError",
         "a string as support_x": "TypeError",
+        "bool support_y": "TypeError",
+        "no query example (n_query = 0)": "ValueError",
     }
 
 
@@ -311,6 +314,7 @@ def _episode_cases():
         "n_query=-1",
         "n_way=2.5",
         "k_shot=True",
+        "a fractional label (2.5) in the pool",
     )
 
 
@@ -328,6 +332,7 @@ def impossible_episode_is_an_error(ns):
         "n_query=-1": raised(sample, _pool(), 2, 1, -1, seed=0),
         "n_way=2.5": raised(sample, _pool(), 2.5, 1, 1, seed=0),
         "k_shot=True": raised(sample, _pool(), 2, True, 1, seed=0),
+        "a fractional label (2.5) in the pool": raised(sample, np.where(_pool() == 3, 2.5, _pool()), 2, 1, 1, seed=0),
         "boundary_s": boundary[0],
         "boundary_q": boundary[1],
     }
@@ -373,12 +378,15 @@ def _loss_cases():
         "one support label missing",
         "one query example missing",
         "a string as support_x",
+        "bool support_y",
+        "no query example (n_query = 0)",
     )
 
 
 @suite.check("behavior", hidden=True)
 def loss_bad_input_is_an_error(ns):
-    """a query label absent from the support set or label counts not matching raise ValueError; text TypeError"""
+    """a query label absent from the support set, label counts not matching or no query raise ValueError; text or
+    bool labels TypeError"""
     loss_fn = need(ns, "prototypical_episode_loss")
     encoder = _dense_encoder(5, 6, 4)
     support_x, support_y, query_x, query_y = _loss_episode(5)
@@ -389,6 +397,8 @@ def loss_bad_input_is_an_error(ns):
         "one support label missing": raised(loss_fn, encoder, support_x, support_y[:-1], query_x, query_y),
         "one query example missing": raised(loss_fn, encoder, support_x, support_y, query_x[:-1], query_y),
         "a string as support_x": raised(loss_fn, encoder, "support", support_y, query_x, query_y),
+        "bool support_y": raised(loss_fn, encoder, support_x, support_y == support_y[0], query_x, query_y),
+        "no query example (n_query = 0)": raised(loss_fn, encoder, support_x, support_y, query_x[:0], query_y[:0]),
     }
 
 

@@ -41,4 +41,16 @@ MUTANTS = [
         "if not 0.0 <= beta <= 1.0:",
         caught_by=("behavior.bad_input_is_an_error",),
     ),
+    Mutant(
+        "two_d_labels_flattened",
+        '    if y.ndim != 1:\n        raise ValueError(f"labels must be 1-D, shape (N,), got shape {y.shape}")',
+        "    y = y.reshape(-1)",
+        caught_by=("behavior.bad_input_is_an_error",),
+    ),
+    Mutant(
+        "bool_labels_counted_as_integers",
+        'if y.dtype.kind not in "iuf":',
+        'if y.dtype.kind not in "biuf":',
+        caught_by=("behavior.bad_input_is_an_error",),
+    ),
 ]

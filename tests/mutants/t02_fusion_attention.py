@@ -46,4 +46,16 @@ MUTANTS = [
         "    if False:",
         caught_by=("behavior.bad_input_is_an_error",),
     ),
+    Mutant(
+        "mixed_floats_narrowed",
+        "dtype = a.dtype if a.dtype.size >= b.dtype.size else b.dtype",
+        "dtype = a.dtype if a.dtype.size <= b.dtype.size else b.dtype",
+        caught_by=("shape.output_dtype_follows_the_inputs",),
+    ),
+    Mutant(
+        "integers_become_float64",
+        "        t = tf.cast(t, tf.float32)\n    return t",
+        "        t = tf.cast(t, tf.float64)\n    return t",
+        caught_by=("shape.output_dtype_follows_the_inputs",),
+    ),
 ]

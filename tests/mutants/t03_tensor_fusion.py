@@ -47,4 +47,10 @@ MUTANTS = [
         'outer = tf.stop_gradient(tf.einsum("bi,bj->bij", t1, i1))',
         caught_by=("behavior.differentiable_in_both_inputs",),
     ),
+    Mutant(
+        "mixed_floats_narrowed",
+        "dtype = t.dtype if t.dtype.size >= i.dtype.size else i.dtype",
+        "dtype = t.dtype if t.dtype.size <= i.dtype.size else i.dtype",
+        caught_by=("shape.output_dtype_follows_the_inputs",),
+    ),
 ]

@@ -58,4 +58,10 @@ MUTANTS = [
         "if False:",
         caught_by=("behavior.bad_input_is_an_error",),
     ),
+    Mutant(
+        "sublayers_ignore_the_dtype_policy",
+        "        policy = self.dtype_policy\n",
+        "        policy = None\n",
+        caught_by=("shape.output_dtype_is_the_layers_compute_dtype",),
+    ),
 ]

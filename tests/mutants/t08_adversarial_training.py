@@ -83,4 +83,22 @@ MUTANTS = [
         "            text += (text_adv - text_t).numpy()\n",
         caught_by=("behavior.inputs_not_mutated",),
     ),
+    Mutant(
+        "fractional_labels_a_type_error",
+        '            raise ValueError("labels must hold whole numbers',
+        '            raise TypeError("labels must hold whole numbers',
+        caught_by=("behavior.bad_input_is_an_error",),
+    ),
+    Mutant(
+        "bool_labels_taken_as_class_ids",
+        'if array.dtype.kind not in "iuf":',
+        'if array.dtype.kind not in "biuf":',
+        caught_by=("behavior.bad_input_is_an_error",),
+    ),
+    Mutant(
+        "whole_number_float_labels_rejected",
+        '        array = array.astype(np.int64)',
+        '        raise TypeError(f"labels must be integer class ids, got dtype {array.dtype}")',
+        caught_by=("shape.lists_batch_of_one_and_float64",),
+    ),
 ]

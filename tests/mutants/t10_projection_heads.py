@@ -52,4 +52,10 @@ MUTANTS = [
         "        if False:",
         caught_by=("behavior.bad_arguments",),
     ),
+    Mutant(
+        "text_projection_ignores_the_dtype_policy",
+        'keras.layers.Dense(self.hidden_size, dtype=self.dtype_policy, name="text_projection")',
+        'keras.layers.Dense(self.hidden_size, name="text_projection")',
+        caught_by=("shape.output_dtype_is_the_layers_compute_dtype",),
+    ),
 ]

@@ -51,4 +51,10 @@ MUTANTS = [
         "",
         caught_by=("behavior.bad_input_is_an_error",),
     ),
+    Mutant(
+        "bool_one_hot_labels_cast_to_float",
+        "    if not (t.dtype.is_floating or t.dtype.is_integer):",
+        "    if not (t.dtype.is_floating or t.dtype.is_integer or t.dtype.is_bool):",
+        caught_by=("behavior.bad_input_is_an_error",),
+    ),
 ]

@@ -49,4 +49,16 @@ MUTANTS = [
         "    if False:",
         caught_by=("behavior.bad_input_is_an_error",),
     ),
+    Mutant(
+        "bool_labels_taken_as_class_ids",
+        'if y.dtype.kind not in "iuf":',
+        'if y.dtype.kind not in "biuf":',
+        caught_by=("behavior.bad_input_is_an_error",),
+    ),
+    Mutant(
+        "whole_number_float_labels_rejected",
+        "        y = y.astype(np.int64)\n    if tuple(y.shape)",
+        "        raise TypeError(f'labels must be integers, got dtype {y.dtype}')\n    if tuple(y.shape)",
+        caught_by=("numeric.matches_numpy_log_sum_exp",),
+    ),
 ]

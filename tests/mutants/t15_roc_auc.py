@@ -46,4 +46,10 @@ MUTANTS = [
         "    if False:",
         caught_by=("behavior.bad_input_is_an_error",),
     ),
+    Mutant(
+        "bool_labels_accepted",
+        '    if y.dtype.kind == "b":\n        raise TypeError(',
+        '    if False:\n        raise TypeError(',
+        caught_by=("behavior.bad_input_is_an_error",),
+    ),
 ]

@@ -45,4 +45,17 @@ MUTANTS = [
         "    if False:",
         caught_by=("behavior.bad_input_is_an_error",),
     ),
+    Mutant(
+        "bool_labels_accepted",
+        '    if y.dtype.kind == "b":\n        raise TypeError(',
+        '    if False:\n        raise TypeError(',
+        caught_by=("behavior.bad_input_is_an_error",),
+    ),
+    Mutant(
+        "probability_column_broadcast_against_labels",
+        '    p = _as_samples(y_prob, "y_prob")\n    if y.shape != p.shape:',
+        '    p = np.asarray(y_prob, dtype=np.float64) if np.ndim(y_prob) == 2 else _as_samples(y_prob, "y_prob")\n'
+        '    if y.size != p.size:',
+        caught_by=("shape.accepts_lists_tensors_columns_and_empty",),
+    ),
 ]

@@ -76,4 +76,10 @@ MUTANTS = [
         "math.isfinite(learning_rate)",
         caught_by=("behavior.bad_input_is_an_error",),
     ),
+    Mutant(
+        "bool_labels_accepted",
+        '    if labels.dtype.kind == "b":\n        raise TypeError(',
+        '    if False:\n        raise TypeError(',
+        caught_by=("behavior.bad_input_is_an_error",),
+    ),
 ]

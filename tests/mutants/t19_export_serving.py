@@ -48,4 +48,10 @@ MUTANTS = [
         "    if False:",
         caught_by=("behavior.bad_arguments_are_errors",),
     ),
+    Mutant(
+        "several_inputs_served_as_one_list",
+        'archive.add_endpoint("serve", lambda *xs: model(list(xs), training=False), input_signature=specs)',
+        'archive.add_endpoint("serve", lambda xs: model(list(xs), training=False), input_signature=[specs])',
+        caught_by=("behavior.two_input_model_served_with_one_argument_per_input",),
+    ),
 ]

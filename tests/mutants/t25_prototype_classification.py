@@ -48,4 +48,17 @@ MUTANTS = [
         "    if False:",
         caught_by=("behavior.bad_input_is_an_error",),
     ),
+    Mutant(
+        "bool_labels_taken_as_classes",
+        'if y.dtype.kind not in "iuf":',
+        'if y.dtype.kind not in "biuf":',
+        caught_by=("behavior.bad_input_is_an_error",),
+    ),
+    Mutant(
+        "fractional_labels_truncated",
+        '            raise ValueError("support_labels must hold whole numbers',
+        '            y = np.floor(y)\n            if False:\n'
+        '                raise ValueError("support_labels must hold whole numbers',
+        caught_by=("behavior.bad_input_is_an_error",),
+    ),
 ]

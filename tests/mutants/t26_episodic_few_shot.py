@@ -65,4 +65,23 @@ MUTANTS = [
         "    if False:",
         caught_by=("behavior.loss_bad_input_is_an_error",),
     ),
+    Mutant(
+        "bool_labels_taken_as_classes",
+        'if y.dtype.kind not in "iuf":',
+        'if y.dtype.kind not in "biuf":',
+        caught_by=("behavior.loss_bad_input_is_an_error",),
+    ),
+    Mutant(
+        "fractional_labels_truncated",
+        "            raise ValueError(f\"{name} must hold whole numbers",
+        "            y = np.floor(y)\n            if False:\n"
+        "                raise ValueError(f\"{name} must hold whole numbers",
+        caught_by=("behavior.impossible_episode_is_an_error",),
+    ),
+    Mutant(
+        "empty_query_gives_nan",
+        "    if len(sy) == 0 or len(qy) == 0:",
+        "    if len(sy) == 0:",
+        caught_by=("behavior.loss_bad_input_is_an_error",),
+    ),
 ]

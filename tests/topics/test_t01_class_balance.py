@@ -46,5 +46,15 @@ def test_weighted_loss_gives_each_class_the_same_total_weight():
     assert np.isclose(w[y].mean(), 1.0)
 
 
-def test_column_of_labels_is_flattened():
-    np.testing.assert_allclose(class_balanced_weights(np.array([[0], [1], [1]]), 2), [1.5, 0.75])
+def test_column_of_labels_is_a_value_error():
+    # Labels are 1-D (the bank's label rule, stated in the exercise): an (N, 1) column is not flattened.
+    with pytest.raises(ValueError, match=r"1-D, shape \(N,\), got shape \(3, 1\)"):
+        class_balanced_weights(np.array([[0], [1], [1]]), 2)
+
+
+def test_whole_floats_accepted_fractional_value_error_bool_type_error():
+    np.testing.assert_allclose(class_balanced_weights([0.0, 1.0, 1.0], 2), [1.5, 0.75])
+    with pytest.raises(ValueError, match="whole numbers"):
+        class_balanced_weights([0.0, 2.5], 3)
+    with pytest.raises(TypeError, match="dtype bool"):
+        class_balanced_weights([True, False], 2)

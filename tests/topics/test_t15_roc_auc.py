@@ -36,8 +36,14 @@ def test_agrees_with_keras_auc_metric_with_many_thresholds():
 
 
 def test_result_is_a_python_float_for_tensor_input():
-    result = roc_auc(tf.constant([True, False, True]), tf.constant([0.3, 0.1, 0.2]))
+    result = roc_auc(tf.constant([1, 0, 1]), tf.constant([0.3, 0.1, 0.2]))
     assert type(result) is float and result == 1.0
+
+
+def test_bool_labels_are_a_type_error():
+    # The bank's label rule: labels are integers; a bool tensor is a wrong type.
+    with pytest.raises(TypeError, match=r"0/1 integer labels, got dtype bool"):
+        roc_auc(tf.constant([True, False, True]), tf.constant([0.3, 0.1, 0.2]))
 
 
 def test_single_class_message_counts_both_classes():

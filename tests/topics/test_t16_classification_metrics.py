@@ -51,3 +51,16 @@ def test_string_threshold_is_a_type_error():
 def test_matrix_input_message_gives_the_shape():
     with pytest.raises(ValueError, match=r"shape \(N,\) or \(N, 1\), got \(2, 2\)"):
         binary_classification_metrics(np.zeros((2, 2)), np.zeros((2, 2)))
+
+
+def test_label_vector_with_probability_column_is_not_broadcast():
+    # (N,) labels with the (N, 1) output of Dense(1): each is flattened, never broadcast to (N, N).
+    y = np.array([1, 0, 1, 1])
+    p = np.array([0.9, 0.8, 0.2, 0.7])
+    assert binary_classification_metrics(y, p[:, None]) == binary_classification_metrics(y, p)
+    assert binary_classification_metrics(y[:, None], p) == binary_classification_metrics(y, p)
+
+
+def test_bool_labels_are_a_type_error():
+    with pytest.raises(TypeError, match=r"0/1 integer labels, got dtype bool"):
+        binary_classification_metrics(np.array([True, False]), [0.7, 0.2])

@@ -26,9 +26,14 @@ def test_empty_support_message():
         prototype_classify(np.zeros((0, 2)), np.zeros(0, dtype=int), np.zeros((1, 2)))
 
 
-def test_float_labels_are_a_type_error():
-    with pytest.raises(TypeError, match=r"support_labels must hold integers, got dtype float64"):
-        prototype_classify(np.zeros((2, 2)), [0.0, 1.0], np.zeros((1, 2)))
+def test_labels_follow_the_bank_rule():
+    # Whole-number floats are integer labels; a fractional label is a ValueError; bools are a TypeError.
+    pred, _ = prototype_classify(np.array([[0.0, 0.0], [1.0, 0.0]]), [7.0, -2.0], np.array([[0.9, 0.0]]))
+    assert pred.dtype.kind == "i" and pred.tolist() == [-2]
+    with pytest.raises(ValueError, match=r"support_labels must hold whole numbers"):
+        prototype_classify(np.zeros((2, 2)), [0.0, 1.5], np.zeros((1, 2)))
+    with pytest.raises(TypeError, match=r"support_labels must hold integers, got dtype bool"):
+        prototype_classify(np.zeros((2, 2)), [False, True], np.zeros((1, 2)))
 
 
 def test_relabelling_permutes_columns_in_sorted_order():
