@@ -244,7 +244,7 @@ _WORKSPACE = click.option("--workspace", type=click.Path(file_okay=False), defau
 
 
 def _workspace(path: str | None) -> Path:
-    from autograder.practice import DEFAULT_WORKSPACE
+    from autograder.selfstudy.workspace import DEFAULT_WORKSPACE
 
     return Path(path) if path else DEFAULT_WORKSPACE
 
@@ -256,7 +256,7 @@ def _workspace(path: str | None) -> Path:
 @click.option("--port", type=int, default=None, help="JupyterLab port.")
 def practice(topic: str | None, workspace: str | None, no_lab: bool, port: int | None) -> None:
     """Copy release notebooks (all, or TOPIC) into a workspace and start JupyterLab there."""
-    from autograder.practice import copy_release, start_lab
+    from autograder.selfstudy.workspace import copy_release, start_lab
     from autograder.topics import all_topics, get_topic
 
     folder = _workspace(workspace)
@@ -277,7 +277,7 @@ def practice(topic: str | None, workspace: str | None, no_lab: bool, port: int |
 @click.option("--timeout", type=float, default=120.0, show_default=True)
 def check(notebook: str, workspace: str | None, timeout: float) -> None:
     """Grade a notebook locally: per-check feedback, score, and progress over the bank."""
-    from autograder.practice import check_notebook
+    from autograder.selfstudy.client import check_notebook
 
     folder = Path(workspace) if workspace else Path(notebook).resolve().parent
     _, text = check_notebook(Path(notebook), folder, timeout)
@@ -291,7 +291,8 @@ def interview(topic: str | None, workspace: str | None) -> None:
     """Interview mode: a concept question, your answer, then the reference's key points."""
     import random
 
-    from autograder.practice import Progress, interview_key, interview_question
+    from autograder.selfstudy.session import interview_key, interview_question
+    from autograder.selfstudy.store import Store
     from autograder.topics import all_topics, get_topic
 
     try:
@@ -308,7 +309,7 @@ def interview(topic: str | None, workspace: str | None) -> None:
             break
         lines.append(line.rstrip("\n"))
     answer = "\n".join(lines)
-    Progress(_workspace(workspace)).record_answer(chosen.slug, answer)
+    Store(_workspace(workspace)).record_answer(chosen.slug, answer)
     click.echo("\n" + interview_key(chosen))
     click.echo("\nCompare your answer with the key points above; your answer is saved in the workspace.")
 
@@ -320,7 +321,8 @@ def interview(topic: str | None, workspace: str | None) -> None:
               help="New (never reviewed) items to introduce per day.")
 def review(workspace: str | None, stats: bool, new_per_day: int) -> None:
     """Spaced repetition (FSRS): the interview questions and exercises due today."""
-    from autograder.review import Schedule, Terminal, format_stats, run_session
+    from autograder.selfstudy.schedule import Schedule
+    from autograder.selfstudy.session import Terminal, format_stats, run_session
 
     folder = _workspace(workspace)
     schedule = Schedule(folder)
@@ -338,7 +340,7 @@ def review(workspace: str | None, stats: bool, new_per_day: int) -> None:
               help="The Anki package to write.")
 def anki(out_path: str) -> None:
     """Write a bilingual Anki deck (.apkg): interview questions and exercises' key ideas."""
-    from autograder.anki import write_deck
+    from autograder.selfstudy.anki import write_deck
 
     notes = write_deck(Path(out_path))
     click.echo(f"{notes} notes in {out_path}; import it in Anki (File > Import): a re-import updates the cards")

@@ -10,9 +10,9 @@ import zipfile
 import pytest
 from click.testing import CliRunner
 
-from autograder.anki import DECK_ID, FIELDS, MODEL_ID, build_deck, language_blocks, to_html, write_deck
 from autograder.cli import main
-from autograder.review import Item, all_items
+from autograder.selfstudy.anki import DECK_ID, FIELDS, MODEL_ID, build_deck, language_blocks, to_html, write_deck
+from autograder.selfstudy.schedule import Item, all_items
 from autograder.topics import all_topics, get_topic
 
 SEP = "\x1f"  # Anki's field separator

@@ -17,8 +17,8 @@ import nbformat
 import pytest
 
 from autograder.mutation import reference_cell, submission_notebook
-from autograder.practice import Progress
-from autograder.review import Schedule
+from autograder.selfstudy.schedule import Schedule
+from autograder.selfstudy.store import Store
 from autograder.topics import ROOT
 
 MMQB = Path(sys.executable).parent / "mmqb"
@@ -129,8 +129,8 @@ def test_review_one_question_and_one_exercise_in_tmux(tmux, tmp_path):
     schedule = Schedule(tmp_path)
     for key in ("interview:t01_class_balance", "exercise:t01_class_balance"):
         assert [rating for _, rating, _ in schedule.card(key).reviews] == [fsrs.Rating.Good]
-    assert Progress(tmp_path).answers("t01_class_balance") == [answer]
-    assert Progress(tmp_path).best()["t01_class_balance"][:2] == (10, 10)
+    assert Store(tmp_path).answers("t01_class_balance") == [answer]
+    assert Store(tmp_path).best()["t01_class_balance"][:2] == (10, 10)
 
 
 def test_ctrl_c_keeps_the_ratings_and_restores_the_terminal(tmux, tmp_path):

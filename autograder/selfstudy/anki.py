@@ -25,7 +25,7 @@ from pathlib import Path
 import genanki
 import mistune
 
-from autograder.review import EXERCISE, INTERVIEW, Item, all_items
+from autograder.selfstudy.schedule import EXERCISE, INTERVIEW, Item, all_items
 from autograder.topics import QUESTIONS, Topic
 
 MODEL_ID = 1_733_140_101

@@ -1,9 +1,10 @@
-"""The per-user warm grader behind ``mmqb check`` (autograder/engine/daemon.py).
+"""The per-user warm grader behind ``mmqb check`` (autograder/selfstudy/daemon.py).
 
 What is asserted: who can reach it (a private folder, a 0600 socket, SO_PEERCRED), that one
-daemon serves successive checks of an edited notebook with the right scores, that it exits
-when the code changes and when idle, and that ``check_notebook`` falls back to grading in its
-own process where no daemon can be trusted. No timing is asserted (that is the benchmark's job).
+daemon serves successive checks of an edited notebook with the right scores (as plain data,
+which ``mmqb check`` records and renders), and that it exits when the code changes and when
+idle. That ``check_notebook`` falls back to grading in its own process where no daemon can be
+trusted: test_client.py. No timing is asserted (that is the benchmark's job).
 """
 
 from __future__ import annotations
@@ -19,20 +20,16 @@ import tempfile
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from autograder.engine import daemon
-from autograder.mutation import reference_cell, submission_notebook
-from autograder.topics import ROOT
+from autograder.mutation import reference_cell
+from autograder.results import SubmissionResult
+from autograder.selfstudy import daemon
+from autograder.selfstudy.client import check_notebook
+from autograder.selfstudy.store import Store
+from autograder.topics import all_topics
 
 SLUG = "t05_attention"
-
-
-def _notebook(path: Path, code: str | None) -> Path:
-    release = nbformat.read(ROOT / "release" / SLUG / f"{SLUG}.ipynb", as_version=4)
-    nbformat.write(submission_notebook(release, code), path)
-    return path
 
 
 def _wait_dead(pid: int, seconds: float) -> bool:
@@ -126,30 +123,35 @@ def served():
                 os.environ[k] = v
 
 
-def test_one_daemon_grades_successive_edits(served):
+def test_one_daemon_grades_successive_edits(served, submission, capsys):
     folder, workspace = served
-    nb = _notebook(workspace / f"{SLUG}.ipynb", None)
-    result, text = daemon.check(nb, workspace)
+    nb = submission(workspace / f"{SLUG}.ipynb", SLUG, None)
+    result, text = check_notebook(nb, workspace)  # mmqb check: through the daemon
     assert result.graded and result.slug == SLUG
     assert result.score == 0 and result.max_score > 0
     assert f"score: 0 / {result.max_score:g}" in text
     first = daemon.request({"op": "ping", "version": daemon.code_version()}, folder)["pid"]
 
-    _notebook(nb, reference_cell(SLUG))  # the learner solves it: same path, new content
-    result, text = daemon.check(nb, workspace)
+    submission(nb, SLUG, reference_cell(SLUG))  # the learner solves it: same path, new content
+    result, text = check_notebook(nb, workspace)
     assert result.score == result.max_score
     assert "Full score" in text
     assert daemon.request({"op": "ping", "version": daemon.code_version()}, folder)["pid"] == first
     assert (folder / daemon.LOG_NAME).read_text().count("serving") == 1
-    # the attempts were recorded in the learner's workspace by the daemon
-    from autograder.practice import Progress
+    assert "grading in this process" not in capsys.readouterr().err  # the daemon graded both
+    # the attempts were recorded in the learner's workspace (by mmqb check, from the daemon's plain data)
+    assert Store(workspace).best()[SLUG][2] == 2
+    # the daemon's answer is plain data: the result and the bank's points, nothing of the workspace
+    reply = daemon.check(nb)
+    assert set(reply) == {"result", "bank"} and json.loads(json.dumps(reply)) == reply
+    assert SubmissionResult.from_dict(reply["result"]).score == result.max_score
+    assert reply["bank"]["topics"] == len(all_topics()) and reply["bank"]["max_points"] >= result.max_score
+    assert Store(workspace).best()[SLUG][2] == 2
 
-    assert Progress(workspace).best()[SLUG][2] == 2
 
-
-def test_socket_and_folder_are_owner_only(served):
+def test_socket_and_folder_are_owner_only(served, submission):
     folder, workspace = served
-    daemon.check(_notebook(workspace / f"{SLUG}.ipynb", None), workspace)
+    daemon.check(submission(workspace / f"{SLUG}.ipynb", SLUG, None))
     assert stat.S_IMODE(os.lstat(folder).st_mode) == 0o700
     sock = os.lstat(folder / daemon.SOCKET_NAME)
     assert stat.S_ISSOCK(sock.st_mode) and stat.S_IMODE(sock.st_mode) == 0o600
@@ -171,9 +173,9 @@ except (BrokenPipeError, ConnectionResetError):  # closed before or with the req
 
 @pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists("/usr/bin/python3"),
                     reason="needs root to run a peer as another uid, and a system Python it can run")
-def test_a_peer_of_another_uid_gets_no_answer(served):
+def test_a_peer_of_another_uid_gets_no_answer(served, submission):
     folder, workspace = served
-    daemon.check(_notebook(workspace / f"{SLUG}.ipynb", None), workspace)
+    daemon.check(submission(workspace / f"{SLUG}.ipynb", SLUG, None))
     path = folder / daemon.SOCKET_NAME
     os.chmod(folder.parent, 0o711)
     os.chmod(folder, 0o711)  # defeat the first two layers on purpose: SO_PEERCRED must still refuse
@@ -190,10 +192,10 @@ def test_a_peer_of_another_uid_gets_no_answer(served):
     assert daemon.request({"op": "ping", "version": daemon.code_version()}, folder)["status"] == "ok"
 
 
-def test_changed_code_makes_it_exit_and_the_next_check_restarts_it(served):
+def test_changed_code_makes_it_exit_and_the_next_check_restarts_it(served, submission):
     folder, workspace = served
-    nb = _notebook(workspace / f"{SLUG}.ipynb", None)
-    daemon.check(nb, workspace)
+    nb = submission(workspace / f"{SLUG}.ipynb", SLUG, None)
+    daemon.check(nb)
     reply = daemon.request({"op": "check", "version": "some-other-code", "path": str(nb),
                             "workspace": str(workspace), "timeout": 60.0}, folder)
     assert reply["status"] == "stale"
@@ -201,26 +203,9 @@ def test_changed_code_makes_it_exit_and_the_next_check_restarts_it(served):
     assert not (folder / daemon.SOCKET_NAME).exists()
 
     os.environ["MMQB_DAEMON_IDLE"] = "3"  # the next one stops soon after its last request
-    result, _ = daemon.check(nb, workspace)
+    result = SubmissionResult.from_dict(daemon.check(nb)["result"])
     assert result.graded and result.score == 0
     pid = daemon.request({"op": "ping", "version": daemon.code_version()}, folder)["pid"]
     assert pid != reply["pid"]
     assert _wait_dead(pid, 60), "the daemon did not stop after its idle timeout"
     assert not (folder / daemon.SOCKET_NAME).exists()
-
-
-def test_check_notebook_grades_in_process_when_the_folder_is_not_private(tmp_path, monkeypatch, capsys):
-    from autograder.practice import check_notebook
-
-    folder = tmp_path / "open"
-    folder.mkdir()
-    os.chmod(folder, 0o755)
-    monkeypatch.setenv("MMQB_DAEMON_DIR", str(folder))
-    monkeypatch.setenv("MMQB_NO_DAEMON", "0")
-    workspace = tmp_path / "ws"
-    workspace.mkdir()
-    result, text = check_notebook(_notebook(workspace / f"{SLUG}.ipynb", reference_cell(SLUG)), workspace, 120.0)
-    assert result.graded and result.score == result.max_score
-    assert "grading in this process" in capsys.readouterr().err
-    assert not (folder / daemon.SOCKET_NAME).exists()
-    assert json.dumps(result.to_dict())  # plain data, as the daemon would send it

@@ -4,7 +4,11 @@
 every time (about 10 s). Instead the first check starts this daemon, which keeps one
 :class:`~autograder.engine.handle.WarmWorker` (``isolation="available"``: the same sandbox
 as any ``mmqb check``) and the suites loaded; later checks send it the notebook's path and get
-the result and the feedback text back in well under a second.
+plain data back in well under a second: the result (``SubmissionResult.to_dict()``) and the
+bank's size and points (what the progress line needs: known here without a TensorFlow
+import). The daemon neither reads nor writes the learner's workspace: the client
+(:mod:`autograder.selfstudy.client`) records the attempt and renders the feedback, and grades
+with :func:`grade` in its own process where no daemon can be used.
 
 Who can reach it: the socket lives in a folder only its owner can open (``0700``, owned by
 the user, not a symlink; checked by both sides, else no daemon is used), the socket itself is
@@ -105,17 +109,13 @@ def code_version() -> str:
 
 # ------------------------------------------------------------------ framing
 def send(sock: socket.socket, message: dict[str, Any]) -> None:
-    """One message: a 4-byte big-endian length, then UTF-8 JSON."""
-    data = json.dumps(message, ensure_ascii=False).encode()
-    sock.sendall(struct.pack(">I", len(data)) + data)
+    """One message: UTF-8 JSON in the engine's one framing (``wire.frame``)."""
+    sock.sendall(wire.frame(json.dumps(message, ensure_ascii=False).encode()))
 
 
 def receive(sock: socket.socket) -> dict[str, Any]:
     """The next message; ``EOFError`` if the peer closed, ``ValueError`` if it is not one."""
-    (size,) = struct.unpack(">I", wire.recv_exact(sock, 4))
-    if size > MAX_MESSAGE:
-        raise ValueError(f"message of {size} bytes, expected at most {MAX_MESSAGE}")
-    message = json.loads(wire.recv_exact(sock, size))
+    message = json.loads(wire.recv_frame(sock, MAX_MESSAGE))  # a WireError is a ValueError
     if not isinstance(message, dict):
         raise ValueError(f"expected a JSON object, got {type(message).__name__}")
     return message
@@ -126,6 +126,27 @@ def peer_uid(sock: socket.socket) -> int:
     creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
     _, uid, _ = struct.unpack("3i", creds)
     return uid
+
+
+# ------------------------------------------------------------------ grading (the daemon's, or the client's own)
+def bank() -> dict[str, Any]:
+    """The whole bank in numbers: ``{"topics": 30, "max_points": 300.0}`` (loads every suite: TensorFlow)."""
+    from autograder.checks import load_suite
+    from autograder.topics import all_topics
+
+    topics = all_topics()
+    return {"topics": len(topics), "max_points": float(sum(load_suite(t.slug).max_score for t in topics))}
+
+
+def grade(path: Path, worker, timeout: float) -> dict[str, Any]:
+    """Grade ``path`` with ``worker``: ``{"result": SubmissionResult.to_dict(), "bank": bank()}``.
+
+    ``bank`` is None when the notebook could not be graded (nothing is shown of the bank then).
+    """
+    from autograder.engine import Limits, grade_path
+
+    result = grade_path(path, worker, Limits(wall_seconds=timeout))
+    return {"result": result.to_dict(), "bank": bank() if result.graded else None}
 
 
 # ------------------------------------------------------------------ client
@@ -168,7 +189,7 @@ def spawn(folder: Path, idle: float | None = None) -> subprocess.Popen:
     idle = idle if idle is not None else float(os.environ.get("MMQB_DAEMON_IDLE", IDLE_SECONDS))
     env = dict(os.environ, PYTHONPATH=str(ROOT), **QUIET_ENV)
     with open(folder / LOG_NAME, "ab") as log:
-        return subprocess.Popen([sys.executable, "-m", "autograder.engine.daemon", "serve", str(folder),
+        return subprocess.Popen([sys.executable, "-m", "autograder.selfstudy.daemon", "serve", str(folder),
                                  "--idle", str(idle)], cwd=folder, env=env, stdin=subprocess.DEVNULL,
                                 stdout=log, stderr=log, start_new_session=True, close_fds=True)
 
@@ -189,16 +210,13 @@ def _started(folder: Path, proc: subprocess.Popen, timeout: float) -> socket.soc
     raise DaemonUnavailable(f"the daemon did not start within {timeout:g} s; see {folder / LOG_NAME}")
 
 
-def check(path: Path, workspace: Path, timeout: float = 120.0, folder: Path | None = None):
-    """``mmqb check`` through the daemon (started if needed): ``(SubmissionResult, feedback text)``.
+def check(path: Path, timeout: float = 120.0, folder: Path | None = None) -> dict[str, Any]:
+    """Grade a notebook through the daemon (started if needed): the plain data of :func:`grade`.
 
     ``DaemonUnavailable`` when no daemon can be used (the caller then grades in its own process).
     """
-    from autograder.results import SubmissionResult
-
     folder = private_dir(folder or daemon_dir())
-    message = {"op": "check", "path": str(Path(path).resolve()), "workspace": str(Path(workspace).resolve()),
-               "timeout": float(timeout)}
+    message = {"op": "check", "path": str(Path(path).resolve()), "timeout": float(timeout)}
     for _ in range(3):
         message["version"] = code_version()  # the files on disk now: what a fresh daemon would load
         sock = _connect(folder, None)
@@ -215,7 +233,7 @@ def check(path: Path, workspace: Path, timeout: float = 120.0, folder: Path | No
             continue
         if reply.get("status") != "ok":
             raise DaemonUnavailable(f"the daemon could not check the notebook: {reply.get('message')}")
-        return SubmissionResult.from_dict(reply["result"]), str(reply["text"])
+        return {"result": reply["result"], "bank": reply["bank"]}
     raise DaemonUnavailable("the daemon kept answering with other code than this one")
 
 
@@ -290,7 +308,6 @@ class Daemon:
 
     def warm_up(self) -> None:
         """Start the worker (TensorFlow import, isolation test) and load what every check needs."""
-        from autograder import practice, review  # noqa: F401 - what the feedback text needs, loaded once
         from autograder.checks import load_suite
         from autograder.engine import WarmWorker
         from autograder.topics import all_topics
@@ -351,18 +368,15 @@ class Daemon:
             return dict(base, status="ok"), True
         if op != "check":
             return dict(base, status="error", message=f"unknown request {op!r}"), True
-        from autograder.practice import check_notebook
-
         try:
-            path, workspace, timeout = message["path"], message["workspace"], message["timeout"]
-            if not isinstance(path, str) or not isinstance(workspace, str) \
-                    or isinstance(timeout, bool) or not isinstance(timeout, int | float):
-                raise TypeError("path and workspace must be text, timeout a number")
-            result, text = check_notebook(Path(path), Path(workspace), float(timeout), worker=self.worker)
+            path, timeout = message["path"], message["timeout"]
+            if not isinstance(path, str) or isinstance(timeout, bool) or not isinstance(timeout, int | float):
+                raise TypeError("path must be text, timeout a number")
+            graded = grade(Path(path), self.worker, float(timeout))
         except Exception as exc:  # noqa: BLE001 - the daemon survives a failed check; the client falls back
             print(f"mmqb daemon: check failed: {exc!r}", file=sys.stderr, flush=True)
             return dict(base, status="error", message=f"{type(exc).__name__}: {exc}"), True
-        return dict(base, status="ok", result=result.to_dict(), text=text), True
+        return dict(base, status="ok", **graded), True
 
     def close(self) -> None:
         """Remove the socket (if still ours), stop the worker, release the lock."""
@@ -394,10 +408,10 @@ def serve(folder: Path, idle: float = IDLE_SECONDS) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m autograder.engine.daemon serve FOLDER [--idle SECONDS]``."""
+    """``python -m autograder.selfstudy.daemon serve FOLDER [--idle SECONDS]``."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m autograder.engine.daemon")
+    parser = argparse.ArgumentParser(prog="python -m autograder.selfstudy.daemon")
     parser.add_argument("command", choices=["serve"])
     parser.add_argument("folder")
     parser.add_argument("--idle", type=float, default=IDLE_SECONDS)

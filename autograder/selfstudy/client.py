@@ -1,0 +1,133 @@
+"""``mmqb check``: grade a notebook, record the attempt, render per-check feedback and progress.
+
+Grading goes to the user's warm daemon (:mod:`autograder.selfstudy.daemon`, started on first
+use); where none can be used (or ``MMQB_NO_DAEMON=1``) a worker of this process grades, with
+the same sandbox. Either way the grading comes back as plain data; this module records the
+attempt in the workspace's store (it is also the exercise's review rating) and renders the
+feedback: each check, the score, progress over the bank, when the exercise comes back for
+review and, at full score, the topic's reference answer and errata.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autograder.results import SubmissionResult
+from autograder.selfstudy import daemon
+from autograder.selfstudy.schedule import EXERCISE, RATINGS, Schedule, relative
+from autograder.selfstudy.store import Store
+from autograder.topics import QUESTIONS, Topic, get_topic, parse_topic
+
+
+@dataclass(frozen=True)
+class Overall:
+    """Progress over the whole bank."""
+
+    solved: int
+    attempted: int
+    total: int
+    points: float
+    max_points: float
+
+
+def overall(store: Store, bank: dict[str, Any] | None = None) -> Overall:
+    """Summarise progress over every topic of the bank (``bank``: :func:`~autograder.selfstudy.daemon.bank`)."""
+    bank = daemon.bank() if bank is None else bank
+    best = store.best()
+    solved = sum(1 for score, top, _ in best.values() if top and score >= top)
+    return Overall(solved, len(best), int(bank["topics"]), float(sum(s for s, _, _ in best.values())),
+                   float(bank["max_points"]))
+
+
+def format_check(result, topic: Topic, store: Store, bank: dict[str, Any] | None = None) -> str:
+    """Per-check feedback, the topic's score, overall progress, and (at full score) the key."""
+    lines = [f"{topic.slug} · {topic.title_zh} · {topic.title_en}"]
+    if result.status != "ok":
+        lines.append(f"problem: {result.status}: {result.message}")
+    for test in result.tests:
+        hidden = " (hidden)" if test.hidden else ""
+        if test.passed:
+            lines.append(f"  [PASS] {test.name}{hidden}")
+        else:
+            lines.append(f"  [FAIL] {test.name}{hidden}: {test.message}")
+            if test.description and test.description != test.name:
+                lines.append(f"         hint: this check expects {test.description}")
+    for group, score in result.group_scores.items():
+        lines.append(f"  group {group}: {score:g} point(s)")
+    lines.extend(f"  note: {n}" for n in result.notes)
+    lines.append(f"score: {result.score:g} / {result.max_score:g}")
+    if any(not t.passed for t in result.tests):
+        lines.append("more hints: the notebook's 提示 / Hints section.")
+    summary = overall(store, bank)
+    lines.append(f"progress: {summary.solved}/{summary.total} topics solved, {summary.attempted} attempted, "
+                 f"{summary.points:g}/{summary.max_points:g} autograded points")
+    if result.max_score and result.score >= result.max_score:
+        lines.append("")
+        lines.append("Full score! The reference answer and the errata of this topic:")
+        if topic.is_concept:
+            lines += ["", "## 参考答案 / Reference answer", topic.section("Reference answer")]
+        lines += ["", "## 勘误 / Errata", topic.section("Errata")]
+    return "\n".join(lines)
+
+
+def next_review_line(workspace: Path, topic: Topic) -> str:
+    """After ``mmqb check``: when the exercise comes back for review."""
+    schedule = Schedule(workspace, topics=[topic])  # its card alone: the others do not change it
+    state = schedule.card(f"{EXERCISE}:{topic.slug}")
+    due = state.card.due.astimezone(schedule.tz)
+    return (f"review: this exercise counts as {RATINGS[int(state.reviews[-1][1])]}; "
+            f"next review {relative(state.card.due, schedule.now())} ({due.strftime('%Y-%m-%d')}, `mmqb review`)")
+
+
+def _topic(slug: str) -> Topic:
+    """The topic of a graded notebook, from its file alone (``mmqb check`` runs in a fresh process each time)."""
+    path = QUESTIONS / f"{slug}.md"
+    return parse_topic(path) if path.is_file() else get_topic(slug)
+
+
+def grade(path: Path, timeout: float = 120.0, worker=None) -> dict[str, Any]:
+    """The plain grading of ``path`` (:func:`autograder.selfstudy.daemon.grade`): by the daemon, else here.
+
+    With a ``worker``, or where no daemon can be used (or ``MMQB_NO_DAEMON=1``), a worker of this
+    process grades (the given one, else a new one, isolated as fully as the machine allows).
+    """
+    if worker is None and os.environ.get("MMQB_NO_DAEMON") != "1":
+        try:
+            return daemon.check(path, timeout)
+        except daemon.DaemonUnavailable as exc:
+            print(f"mmqb check: grading in this process ({exc})", file=sys.stderr)
+    from autograder.engine import WarmWorker
+
+    # Learners grade their own code: isolate fully where the machine allows it, else say so.
+    own = worker is None
+    worker = worker or WarmWorker(0, isolation="available")
+    try:
+        return daemon.grade(Path(path), worker, timeout)
+    finally:
+        if own:
+            worker.close()
+
+
+def record_and_render(graded: dict[str, Any], workspace: Path) -> tuple[SubmissionResult, str]:
+    """Record a graded attempt in the workspace's store; return the result and the feedback text."""
+    result = SubmissionResult.from_dict(graded["result"])
+    if not result.graded:
+        return result, f"not graded: {result.message}"
+    store = Store(workspace)
+    topic = _topic(result.slug)
+    store.record_attempt(topic.slug, result.score, result.max_score, result.status)
+    # the attempt is also the exercise's review rating
+    text = format_check(result, topic, store, graded["bank"]) + "\n" + next_review_line(workspace, topic)
+    if result.unsafe:
+        text += ("\nnote: this machine allows no sandbox (no user namespaces), so your code ran with only "
+                 "time and memory limits")
+    return result, text
+
+
+def check_notebook(path: Path, workspace: Path, timeout: float = 120.0, worker=None) -> tuple[SubmissionResult, str]:
+    """Grade ``path`` in the sandbox, record the attempt, return the result and the feedback."""
+    return record_and_render(grade(path, timeout, worker), workspace)

@@ -1,0 +1,87 @@
+"""mmqb check: feedback, progress and the key; plain grading data rendered; in-process grading as fallback."""
+
+import json
+import os
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from autograder.cli import main
+from autograder.mutation import reference_cell, submission_notebook
+from autograder.results import SubmissionResult
+from autograder.selfstudy import daemon
+from autograder.selfstudy.client import check_notebook, format_check, next_review_line, record_and_render
+from autograder.selfstudy.store import Store
+from autograder.topics import ROOT, get_topic
+
+SLUG = "t05_attention"
+
+
+def placeholders(text, slug):
+    """The feedback with the topic's texts as ``{Reference answer}`` etc., as fixtures/v0_expected.json has it."""
+    topic = get_topic(slug)
+    for name in ("Reference answer", "Errata"):
+        if topic.section(name):  # a coding topic has no reference answer
+            text = text.replace(topic.section(name), "{" + name + "}")
+    return text.replace(f"{topic.title_zh} · {topic.title_en}", "{titles}")
+
+
+@pytest.mark.slow
+def test_check_gives_per_check_feedback_then_the_key_at_full_score(tmp_path):
+    release = nbformat.read(ROOT / "release" / "t05_attention" / "t05_attention.ipynb", as_version=4)
+    stub = tmp_path / "t05_attention.ipynb"
+    nbformat.write(release, stub)
+    out = CliRunner().invoke(main, ["check", str(stub)]).output
+    assert "[FAIL] shape.output_shapes" in out and "hint: this check expects" in out
+    assert "score: 0 / 10" in out and "参考答案" not in out
+    assert "def " not in out and "_np_attention" not in out  # no check code
+    nbformat.write(submission_notebook(release, reference_cell("t05_attention")), stub)
+    out = CliRunner().invoke(main, ["check", str(stub)]).output
+    assert "score: 10 / 10" in out and "Full score!" in out
+    assert "参考答案 / Reference answer" in out and "勘误 / Errata" in out
+    assert "1/30 topics solved, 1 attempted" in out
+
+
+def test_feedback_is_what_the_release_before_rendered(v0_workspace, v0_expected):
+    store = Store(v0_workspace("v0_workspace"))
+    for name, seen in v0_expected["workspace"]["check_feedback"].items():
+        result = SubmissionResult.from_dict(seen["result"])
+        assert placeholders(format_check(result, get_topic(result.slug), store), result.slug) == seen["text"], name
+
+
+def test_plain_grading_data_is_recorded_and_rendered(tmp_path, v0_expected):
+    seen = v0_expected["workspace"]["check_feedback"]
+    partial, full = seen["partial"]["result"], seen["coding_full"]["result"]
+    bank = {"topics": 30, "max_points": 300.0}
+    result, text = record_and_render({"result": partial, "bank": bank}, tmp_path)
+    assert result == SubmissionResult.from_dict(partial)
+    store = Store(tmp_path)
+    assert store.best() == {SLUG: (4, 10, 1)}
+    topic = get_topic(SLUG)
+    assert text == format_check(result, topic, store, bank) + "\n" + next_review_line(tmp_path, topic)
+    assert "progress: 0/30 topics solved, 1 attempted, 4/300 autograded points" in text
+    assert "review: this exercise counts as Again" in text and "no sandbox" not in text
+    _, text = record_and_render({"result": full, "bank": bank}, tmp_path)  # graded unsandboxed
+    assert "review: this exercise counts as Good" in text.splitlines()[-2]
+    assert text.endswith("so your code ran with only time and memory limits")
+    ungraded = dict(partial, graded=False, score=None, status="error", message="the worker died")
+    result, text = record_and_render({"result": ungraded, "bank": None}, tmp_path)
+    assert not result.graded and text == "not graded: the worker died"
+    assert Store(tmp_path).best() == {SLUG: (4, 10, 1), "t02_fusion_attention": (10, 10, 1)}  # nothing recorded
+
+
+def test_check_notebook_grades_in_process_when_the_folder_is_not_private(tmp_path, monkeypatch, capsys, submission):
+    folder = tmp_path / "open"
+    folder.mkdir()
+    os.chmod(folder, 0o755)
+    monkeypatch.setenv("MMQB_DAEMON_DIR", str(folder))
+    monkeypatch.setenv("MMQB_NO_DAEMON", "0")
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    result, text = check_notebook(submission(workspace / f"{SLUG}.ipynb", SLUG, reference_cell(SLUG)), workspace,
+                                  120.0)
+    assert result.graded and result.score == result.max_score
+    assert "grading in this process" in capsys.readouterr().err
+    assert not (folder / daemon.SOCKET_NAME).exists()
+    assert json.dumps(result.to_dict())  # plain data, as the daemon would send it
