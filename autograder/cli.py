@@ -31,8 +31,13 @@ os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.
 @click.option("-v", "--verbose", is_flag=True, help="Log the engine's diagnostics to stderr.")
 def main(verbose: bool) -> None:
     """mmqb: question bank and autograder for multimodal deep learning."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
-                        format="mmqb: %(levelname)s %(name)s: %(message)s")
+    # mmqb's own loggers only ("mmqb.*"): nbgrader and traitlets keep their own handlers
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("mmqb: %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("mmqb")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    root.propagate = False
 
 
 @main.command()

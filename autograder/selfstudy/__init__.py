@@ -2,7 +2,7 @@
 
 - :mod:`~autograder.selfstudy.workspace`: the learner's folder (notebooks, where the store lives), JupyterLab;
 - :mod:`~autograder.selfstudy.store`: the one SQLite store of attempts, answers and review ratings;
-- :mod:`~autograder.selfstudy.schedule`: the FSRS schedule of the 45 review items;
+- :mod:`~autograder.selfstudy.schedule`: the FSRS schedule of the review items;
 - :mod:`~autograder.selfstudy.textlayout`: terminal text by display width (CJK characters take two columns);
 - :mod:`~autograder.selfstudy.session`: ``mmqb review`` and ``mmqb interview`` in a terminal;
 - :mod:`~autograder.selfstudy.client`: ``mmqb check``: grade (warm daemon, else in process), record, render;

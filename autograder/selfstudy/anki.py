@@ -1,7 +1,7 @@
 """``mmqb anki``: the bank as a bilingual Anki deck (``.apkg``, written by ``genanki``).
 
-One note per interview question (the 15 concept topics) and one per exercise's key idea
-(all 30 topics), with 中文 and English fields side by side:
+One note per interview question (every concept topic) and one per exercise's key idea
+(every topic), with 中文 and English fields side by side:
 
 - interview note: the question on the front; the reference answer's key points, the rubric and
   the follow-up questions (when the topic has them) and the errata on the back;
@@ -26,7 +26,7 @@ import genanki
 import mistune
 
 from autograder.selfstudy.schedule import EXERCISE, INTERVIEW, Item, all_items
-from autograder.topics import QUESTIONS, Topic
+from autograder.topics import QUESTIONS, Topic, all_topics
 
 MODEL_ID = 1_733_140_101
 DECK_ID = 1_733_140_102
@@ -142,9 +142,11 @@ def note_guid(item: Item) -> str:
 
 def build_deck(items: list[Item] | None = None) -> genanki.Deck:
     """The deck: one note per interview question and per exercise, in topic order."""
+    topics = all_topics()
+    concepts = sum(t.is_concept for t in topics)
     deck = genanki.Deck(DECK_ID, DECK_NAME, description=(
-        "mmqb: 15 道面试题和 30 个练习的要点（中文 / English）。"
-        " The 15 interview questions and the key ideas of the 30 exercises, bilingual."))
+        f"mmqb: {concepts} 道面试题和 {len(topics)} 个练习的要点（中文 / English）。"
+        f" The {concepts} interview questions and the key ideas of the {len(topics)} exercises, bilingual."))
     note_model = model()
     for item in all_items() if items is None else items:
         fields = note_fields(item)

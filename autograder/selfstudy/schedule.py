@@ -1,7 +1,7 @@
 """Spaced repetition over the bank: an FSRS schedule of the interview questions and exercises.
 
-There are 45 review items: the interview question of each of the 15 concept topics and the
-exercise of each of the 30 topics. The scheduler is FSRS (the ``fsrs`` package, the
+The review items are the interview question of each concept topic and the exercise of each
+topic. The scheduler is FSRS (the ``fsrs`` package, the
 algorithm Anki uses), never a formula of ours:
 
 - an interview question is rated by the learner (Again / Hard / Good / Easy) after comparing

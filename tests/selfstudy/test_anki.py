@@ -15,6 +15,10 @@ from autograder.selfstudy.anki import DECK_ID, FIELDS, MODEL_ID, build_deck, lan
 from autograder.selfstudy.schedule import Item, all_items
 from autograder.topics import all_topics, get_topic
 
+TOPICS = len(all_topics())
+CONCEPTS = sum(t.is_concept for t in all_topics())
+NOTES = TOPICS + CONCEPTS  # one note per exercise, one per interview question
+
 SEP = "\x1f"  # Anki's field separator
 
 
@@ -37,8 +41,8 @@ def open_deck(path, tmp_path, name):
 @pytest.fixture(scope="module")
 def deck(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("anki")
-    assert write_deck(tmp_path / "a.apkg") == 45
-    assert write_deck(tmp_path / "b.apkg") == 45
+    assert write_deck(tmp_path / "a.apkg") == NOTES
+    assert write_deck(tmp_path / "b.apkg") == NOTES
     return open_deck(tmp_path / "a.apkg", tmp_path, "a"), open_deck(tmp_path / "b.apkg", tmp_path, "b")
 
 
@@ -46,9 +50,9 @@ def test_one_note_per_interview_question_and_per_exercise(deck):
     (notes, cards, models, decks), _ = deck
     topics = all_topics()
     concept = [t.slug for t in topics if t.is_concept]
-    assert len(concept) == 15 and len(topics) == 30
+    assert len(concept) == CONCEPTS and len(topics) == TOPICS
     assert sorted(notes) == sorted([f"interview:{s}" for s in concept] + [f"exercise:{t.slug}" for t in topics])
-    assert len(cards) == 45 and {nid for _, nid, _ in cards} == {n["id"] for n in notes.values()}
+    assert len(cards) == NOTES and {nid for _, nid, _ in cards} == {n["id"] for n in notes.values()}
     assert {did for _, _, did in cards} == {DECK_ID} and str(DECK_ID) in decks
     assert {n["mid"] for n in notes.values()} == {MODEL_ID}
     assert [f["name"] for f in models[str(MODEL_ID)]["flds"]] == list(FIELDS)
@@ -99,7 +103,7 @@ def test_building_twice_gives_the_same_ids(deck):
     ids_a = {k: (n["id"], n["guid"]) for k, n in notes_a.items()}
     assert ids_a == {k: (n["id"], n["guid"]) for k, n in notes_b.items()}
     assert cards_a == cards_b
-    assert len({n["guid"] for n in notes_a.values()}) == 45 and len({n["id"] for n in notes_a.values()}) == 45
+    assert len({n["guid"] for n in notes_a.values()}) == NOTES and len({n["id"] for n in notes_a.values()}) == NOTES
 
 
 def test_a_note_guid_depends_only_on_its_item(deck, tmp_path):
@@ -131,7 +135,7 @@ def test_write_deck_bad_input(tmp_path):
 def test_anki_command(tmp_path):
     out = CliRunner().invoke(main, ["anki", "--out", str(tmp_path / "deck" / "mmqb.apkg")])
     assert out.exit_code == 0, out.output
-    assert "45 notes" in out.output and (tmp_path / "deck" / "mmqb.apkg").stat().st_size > 10_000
+    assert f"{NOTES} notes" in out.output and (tmp_path / "deck" / "mmqb.apkg").stat().st_size > 10_000
 
 
 def test_an_edited_text_keeps_its_note_guid(deck):
