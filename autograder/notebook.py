@@ -108,6 +108,44 @@ RUNTIME_NOTE = ("*下一个代码单元是检查程序的运行时（已折叠�
                 "checks' runtime (collapsed: just run it; grading restores it).*")
 
 
+def _pts(value: float) -> str:
+    return f"{value:g} point" + ("" if value == 1 else "s")
+
+
+def hidden_points(checks: list[Check]) -> float:
+    """Points of the hidden checks among ``checks``, to the cent."""
+    return runtime.earned([c.points for c in checks if c.hidden])
+
+
+def checks_note(topic: Topic, suite: Suite) -> str:
+    """Before the runtime: where the points of the check cells are, and what Validate runs."""
+    hidden = hidden_points(suite.checks)
+    visible = runtime.earned([suite.max_score, -hidden])
+    zh = f"下面的检查单元共 {suite.max_score:g} 分：可见检查 {visible:g} 分"
+    en = f"The check cells below are worth {_pts(suite.max_score)}: {visible:g} in the visible checks"
+    if hidden:
+        zh += f"，隐藏检查 {hidden:g} 分（在评分时和 `mmqb check` 中运行）"
+        en += f", {hidden:g} in hidden checks that run {runtime.GRADED_AT}"
+    zh += "。Validate（JupyterLab 的按钮，即 `nbgrader validate`）只运行可见检查：全部通过即为成功。"
+    en += (". Validate (JupyterLab's button, i.e. `nbgrader validate`) runs the visible checks: it passes "
+           "when all of them pass, and each check cell says how many points its hidden checks are worth.")
+    if topic.is_concept:
+        zh += (f"书面回答（{topic.answer_points} 分，人工评分）未填写时，Validate 会把它的单元列为 "
+               "“You did not provide a response.”。")
+        en += (f" Until you write your answer to the interview question ({_pts(topic.answer_points)}, graded "
+               "by hand), Validate lists its cell as \"You did not provide a response.\": that is the written "
+               "answer, not your code.")
+    return f"{RUNTIME_NOTE}\n\n*{zh} / {en}*"
+
+
+def answer_note(topic: Topic) -> str:
+    """Under the interview question: where to answer, its points, and what Validate says until then."""
+    pts = topic.answer_points
+    return (f"*请在下一个单元格中作答（{pts} 分，人工评分）；作答之前，Validate 会把该单元列为 "
+            f"“You did not provide a response.”。 / Write your answer in the next cell ({_pts(pts)}, graded "
+            "by hand). Until you do, Validate lists that cell as \"You did not provide a response.\".*")
+
+
 def runtime_source() -> str:
     """The check runtime, embedded verbatim so release notebooks need no mmqb import."""
     body = inspect.getsource(runtime)
@@ -136,16 +174,21 @@ def group_source(suite: Suite, group: str, points: int, checks: list[Check],
     """
     visible = [c for c in checks if not c.hidden]
     hidden = [c for c in checks if c.hidden]
-    lines = [f"# {group} checks of {suite.slug} ({points} point{'s' if points != 1 else ''}, "
-             "each check its share; the cell's value is the points earned).",
-             f'begin_group("{group}", {points!r})', ""]
+    secret = hidden_points(checks)
+    head = f"# {group} checks of {suite.slug}: {_pts(points)}"
+    if not hidden:
+        head += ", all in the visible checks below. The cell's value is the points earned."
+    elif not visible:
+        head += f", all in hidden checks that run {runtime.GRADED_AT}."
+    else:
+        head += (f", {runtime.earned([points, -secret]):g} in the visible checks below and {secret:g} in hidden "
+                 f"checks that run {runtime.GRADED_AT}.")
+    lines = [head, f'begin_group("{group}", {points!r}, hidden_points={secret!r})', ""]
     for helper in _new_helpers(visible, visible_helpers):
         lines += [function_source(helper), ""]
     for c in visible:
         lines += _check_lines(c)
     if hidden:
-        if not visible:
-            lines += ["# The checks of this group are hidden: they run when your notebook is graded.", ""]
         lines.append(BEGIN_HIDDEN)
         for helper in _new_helpers(hidden, set(visible_helpers)):
             lines += [function_source(helper), ""]
@@ -166,6 +209,14 @@ def _new_helpers(checks: list[Check], defined: set[str]) -> list:
     return sorted(helpers.values(), key=lambda f: f.__code__.co_firstlineno)
 
 
+def total_points(topic: Topic, suite: Suite) -> str:
+    """The notebook's points as its header states them: the checks' and the written answer's."""
+    code = suite.max_score
+    if not topic.is_concept:
+        return f"{_pts(code)} (checks)"
+    return f"{_pts(code + topic.answer_points)} = {code:g} checks + {topic.answer_points} written answer"
+
+
 def build_source_notebook(topic: Topic, suite: Suite) -> nbformat.NotebookNode:
     """The nbgrader source notebook of ``topic``."""
     slug = topic.slug
@@ -173,15 +224,15 @@ def build_source_notebook(topic: Topic, suite: Suite) -> nbformat.NotebookNode:
     kind = "概念题 + 编程 / concept + coding" if topic.is_concept else "编程题 / coding"
     origin = "超出原题库 / beyond the seed" if topic.beyond_seed else f"seed §{topic.seed_section}"
     cells = [_md(cell_id(slug, "background"),
-                 f"{title}\n\n*{kind} · {origin} · "
-                 f"{suite.max_score + topic.answer_points} points*\n\n## 背景 / Background\n\n"
+                 f"{title}\n\n*{kind} · {origin} · {total_points(topic, suite)}*\n\n## 背景 / Background\n\n"
                  + topic.section("Background"))]
     if topic.is_concept:
         # A concept topic's interview question is the seed's own question: it is shown once, as
         # the seed words it (the 中文 quote and its one English translation), and not repeated
         # before the exercise. A topic beyond the seed has no seed question and shows its own.
         question = topic.section("Seed question") or topic.section("Interview question")
-        cells.append(_md(cell_id(slug, "question"), "## 面试题 / Interview question\n\n" + question))
+        cells.append(_md(cell_id(slug, "question"), "## 面试题 / Interview question\n\n" + question
+                         + "\n\n" + answer_note(topic)))
         # The answer cell of the source notebook is the instructor's key (nbgrader replaces it
         # by "YOUR ANSWER HERE" in the release): the reference answer and the grading rubric.
         key = topic.section("Reference answer")
@@ -194,7 +245,7 @@ def build_source_notebook(topic: Topic, suite: Suite) -> nbformat.NotebookNode:
     cells.append(_md(cell_id(slug, "exercise"), exercise))
     cells.append(_code(cell_id(slug, "setup"), SETUP_SOURCE, locked=True))
     cells.append(_code(cell_id(slug, "solution"), solution_source(slug), solution=True))
-    cells.append(_md(cell_id(slug, "runtime-note"), RUNTIME_NOTE))
+    cells.append(_md(cell_id(slug, "runtime-note"), checks_note(topic, suite)))
     runtime_cell = _code(cell_id(slug, "runtime"), runtime_source(), locked=True)
     runtime_cell.metadata["jupyter"] = {"source_hidden": True}  # collapsed in JupyterLab
     cells.append(runtime_cell)

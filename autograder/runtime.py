@@ -13,9 +13,22 @@ imports nothing but NumPy and the standard library. It holds three kinds of help
 
 ``check`` runs one probe and its verdict and prints a friendly line per check; each check
 carries its own points. A group of checks (one nbgrader graded cell) ends with
-``end_group``, whose value, the cell's last expression, is the points earned: nbgrader reads
-a graded cell whose output is a single number as partial credit, so nbgrader and mmqb give
-the same score. A failing check fails the check, never the cell.
+``end_group``, whose value, the cell's last expression, is what nbgrader records: a graded
+cell whose output is a single number is partial credit, one with no value full credit, and
+``nbgrader validate`` (JupyterLab's Validate button) fails every cell below its points. A
+failing check fails the check, never the cell.
+
+``begin_group`` declares how many of the group's points are in hidden checks; ``end_group``
+counts how many hidden checks' points actually ran (``check`` records each one it runs,
+passed or not), so the cell itself decides what it can truthfully report:
+
+* hidden checks ran (the source notebook, ``nbgrader autograde``, which restores them): the
+  value is exactly the points earned, as the grading engine scores them;
+* the group has hidden checks but none ran (a release notebook, from which nbgrader strips
+  them): if every visible check passed the cell has no value, so Validate passes it, and it
+  prints that the hidden checks' points are still to be earned where they run (grading and
+  ``mmqb check``); if a visible check failed the value is the visible points earned, below
+  the cell's points, so Validate fails it. A release cell never reports hidden points earned.
 
 A hidden check's messages never show a value: not the expected one, not an error size, not
 what the student's code returned or printed. Whether a verdict runs for a hidden check is
@@ -283,12 +296,14 @@ def run_check(probe, verdict, ns, hidden=False):
     return run_verdict(verdict, data, hidden=hidden)
 
 
-_GROUP = {"name": "", "points": 0, "earned": [], "failed": []}
+_GROUP = {"name": "", "points": 0, "hidden_points": 0, "earned": [], "failed": [], "hidden_run": []}
+
+GRADED_AT = "when your work is graded (and in `mmqb check`)"
 
 
-def begin_group(name, points=0):
-    """Start a group of checks (one graded cell worth ``points``)."""
-    _GROUP.update(name=name, points=points, earned=[], failed=[])
+def begin_group(name, points=0, hidden_points=0):
+    """Start a group of checks: one graded cell worth ``points``, ``hidden_points`` of them hidden."""
+    _GROUP.update(name=name, points=points, hidden_points=hidden_points, earned=[], failed=[], hidden_run=[])
 
 
 def check(name, probe, verdict, ns, hidden=False, points=1.0):
@@ -297,6 +312,8 @@ def check(name, probe, verdict, ns, hidden=False, points=1.0):
     doc = (probe.__doc__ or "").strip().splitlines()
     label = f"{name} ({points:g} pt): {doc[0]}" if doc else f"{name} ({points:g} pt)"
     print(f"[PASS] {label}" if passed else f"[FAIL] {label}\n       {message}")
+    if hidden:
+        _GROUP["hidden_run"].append(points)
     if passed:
         _GROUP["earned"].append(points)
     else:
@@ -304,14 +321,35 @@ def check(name, probe, verdict, ns, hidden=False, points=1.0):
     return passed
 
 
+def _points(value):
+    return f"{value:g} point" + ("" if value == 1 else "s")
+
+
 def end_group():
-    """Print the group's points and return them: the cell's value, which nbgrader records."""
+    """Print the group's points and return the cell's value, which nbgrader records.
+
+    With the hidden checks run: the points earned. Without them (a release notebook): nothing
+    (full credit for Validate) if every visible check passed, else the visible points earned.
+    """
+    name, points, hidden = _GROUP["name"], _GROUP["points"], _GROUP["hidden_points"]
     score = earned(_GROUP["earned"])
     failed = _GROUP["failed"]
+    released = hidden > 0 and not _GROUP["hidden_run"]
+    _GROUP.update(earned=[], failed=[], hidden_run=[])
+    failures = f"{len(failed)} check(s) failed: {', '.join(failed)}"
+    if not released:
+        if failed:
+            print(f"{name}: {score:g} of {_points(points)} ({failures})")
+        else:
+            print(f"All checks of {name} passed: {score:g} of {_points(points)}.")
+        return score
+    visible = earned([points, -hidden])
+    later = f"hidden checks worth {hidden:g} more point{'' if hidden == 1 else 's'} run {GRADED_AT}."
     if failed:
-        print(f"{_GROUP['name']}: {score:g} of {_GROUP['points']:g} points ({len(failed)} check(s) failed: "
-              f"{', '.join(failed)})")
+        print(f"{name}: {score:g} of the {_points(visible)} of the visible checks here ({failures}); {later}")
+        return score
+    if visible:
+        print(f"All visible checks of {name} passed: {score:g} of {_points(points)} here; {later}")
     else:
-        print(f"All checks of {_GROUP['name']} passed: {score:g} of {_GROUP['points']:g} points.")
-    _GROUP.update(earned=[], failed=[])
-    return score
+        print(f"The checks of {name} are hidden: worth {_points(points)}, they run {GRADED_AT}.")
+    return None
