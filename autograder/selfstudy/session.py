@@ -188,15 +188,26 @@ def _rating_line(previews: dict[fsrs.Rating, datetime], now: datetime, selected:
     return "rate: " + "  ".join(parts)
 
 
-def _ask_rating(term: Terminal, schedule: Schedule, item: Item) -> int | str:
+def _ask_rating(term: Terminal, schedule: Schedule, item: Item, more: str = "") -> int | str:
+    """The learner's rating; ``more`` (Markdown) is shown on ``f``, once, and the question asked again."""
     previews = schedule.preview(item.key)
     now = schedule.now()
     selected = 3
+    prompt = "how well did you recall it? ←/→ then Enter, or 1-4 / a h g e"
+    prompt += " · f full answer" if more else ""
     term.write("")
-    term.write("how well did you recall it? ←/→ then Enter, or 1-4 / a h g e · s skips · q quits")
+    term.write(prompt + " · s skips · q quits")
     term.rewrite(_rating_line(previews, now, selected))
     while True:
         key = term.key()
+        if key == "f" and more:
+            term.write("")
+            _show(term, more)
+            more = ""
+            term.write("")
+            term.write(prompt.removesuffix(" · f full answer") + " · s skips · q quits")
+            term.rewrite(_rating_line(previews, now, selected))
+            continue
         if key in _RATING_KEYS:
             selected = _RATING_KEYS[key]
             term.rewrite(_rating_line(previews, now, selected))
@@ -233,12 +244,8 @@ def _interview(term: Terminal, schedule: Schedule, item: Item) -> int | str:
     if lines:
         schedule.store.record_answer(item.topic.slug, "\n".join(lines))
     term.write("")
-    _show(term, interview_key(item.topic))
-    for name, heading in (("Rubric", "评分要点 / Rubric"), ("Follow-up questions", "追问 / Follow-up questions")):
-        if item.topic.section(name):
-            term.write("")
-            _show(term, f"## {heading}\n\n" + item.topic.section(name))
-    choice = _ask_rating(term, schedule, item)
+    _show(term, interview_key_points(item.topic))
+    choice = _ask_rating(term, schedule, item, more=interview_key(item.topic, follow_ups=True))
     if isinstance(choice, int):
         state = schedule.rate(item.key, choice)
         term.write(f"{RATINGS[choice]}: next review {relative(state.card.due, schedule.now())} "
@@ -370,7 +377,19 @@ def interview_question(topic: Topic) -> str:
     return f"{topic.slug} · {topic.title_zh} · {topic.title_en}\n\n{topic.section('Interview question')}"
 
 
-def interview_key(topic: Topic) -> str:
-    """What the learner compares their answer with: the reference answer and the errata."""
-    return (f"## 参考答案 / Reference answer\n\n{topic.section('Reference answer')}\n\n"
+def interview_key_points(topic: Topic) -> str:
+    """What a review card shows after the answer: the rubric's key points, short enough to rate against.
+
+    The full reference answer is an essay (up to 9,000 characters); a learner rating their recall
+    compares their answer with the points an interviewer listens for, and asks for the rest with ``f``.
+    """
+    return f"## 评分要点 / Key points (rate your answer against them)\n\n{topic.section('Rubric')}"
+
+
+def interview_key(topic: Topic, follow_ups: bool = False) -> str:
+    """The whole key: the reference answer and the errata (and the follow-up questions)."""
+    text = (f"## 参考答案 / Reference answer\n\n{topic.section('Reference answer')}\n\n"
             f"## 勘误 / Errata (what the seed's answer got wrong)\n\n{topic.section('Errata')}")
+    if follow_ups and topic.section("Follow-up questions"):
+        text += f"\n\n## 追问 / Follow-up questions\n\n{topic.section('Follow-up questions')}"
+    return text

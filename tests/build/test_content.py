@@ -72,3 +72,12 @@ def test_concept_topic_has_follow_ups_and_a_rubric(topic):
     key = topic.rubric("English")[0][1]
     assert key in "".join(answer["source"]), "the rubric is in the instructor's answer key"
     assert json.dumps(key, ensure_ascii=False)[1:-1] not in release, "the rubric must not reach the release notebook"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_texts_hold_no_control_characters(slug):
+    """A LaTeX command written through a non-raw Python string (\\beta, \\frac, \\theta) leaves a backspace,
+    form feed or tab in the text; the formula then renders wrong in the notebook and on the Anki card."""
+    text = (ROOT / "questions" / f"{slug}.md").read_text(encoding="utf-8")
+    bad = sorted({f"U+{ord(c):04X}" for c in text if ord(c) < 32 and c != "\n"})
+    assert not bad, f"{slug}: control characters {bad}"

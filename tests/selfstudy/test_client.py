@@ -17,6 +17,9 @@ from autograder.topics import ROOT, all_topics, get_topic
 
 SLUG = "t05_attention"
 
+# The bank of the release that rendered fixtures/v0_expected.json: its 30 seed topics, 10 points each.
+V0_BANK = {"topics": 30, "max_points": 300.0}
+
 
 def placeholders(text, slug):
     """The feedback with the topic's texts as ``{Reference answer}`` etc., as fixtures/v0_expected.json has it."""
@@ -47,13 +50,14 @@ def test_feedback_is_what_the_release_before_rendered(v0_workspace, v0_expected)
     store = Store(v0_workspace("v0_workspace"))
     for name, seen in v0_expected["workspace"]["check_feedback"].items():
         result = SubmissionResult.from_dict(seen["result"])
-        assert placeholders(format_check(result, get_topic(result.slug), store), result.slug) == seen["text"], name
+        text = format_check(result, get_topic(result.slug), store, V0_BANK)
+        assert placeholders(text, result.slug) == seen["text"], name
 
 
 def test_plain_grading_data_is_recorded_and_rendered(tmp_path, v0_expected):
     seen = v0_expected["workspace"]["check_feedback"]
     partial, full = seen["partial"]["result"], seen["coding_full"]["result"]
-    bank = {"topics": 30, "max_points": 300.0}
+    bank = V0_BANK
     result, text = record_and_render({"result": partial, "bank": bank}, tmp_path)
     assert result == SubmissionResult.from_dict(partial)
     store = Store(tmp_path)

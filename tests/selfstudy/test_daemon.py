@@ -82,7 +82,7 @@ def test_framing_round_trip_and_bad_messages():
         with pytest.raises(ValueError, match="JSON object"):
             daemon.receive(b)
         a.sendall(struct.pack(">I", daemon.MAX_MESSAGE + 1))
-        with pytest.raises(ValueError, match="at most"):
+        with pytest.raises(ValueError, match="exceeds the limit"):
             daemon.receive(b)
         assert daemon.peer_uid(a) == os.geteuid()
         a.close()

@@ -19,14 +19,19 @@ from autograder.topics import ROOT, all_topics
 
 def test_again_shows_the_card_again_in_the_same_session(tmp_path, clock, t0, oracle, pipe_terminal):
     schedule = Schedule(tmp_path, tz=UTC, clock=clock)
-    # one new item today (t01's interview question): answer, rate Again, next; answer, rate Good
-    term = pipe_terminal(["class weights", "", "1", "", "class weights and modality dropout", "", "3"])
+    # one new item today (t01's interview question): answer, rate Again, next; answer, ask for the full
+    # answer (f), rate Good
+    term = pipe_terminal(["class weights", "", "1", "", "class weights and modality dropout", "", "f", "3"])
     summary = run_session(schedule, tmp_path, term, new_per_day=1)
     out = term.stdout.getvalue()
     assert out.count("请简述多模态大模型中常见的问题及其解决方案") == 2
     assert [(k, int(r)) for k, r in summary.ratings] == [("interview:t01_class_balance", 1),
                                                           ("interview:t01_class_balance", 3)]
-    assert "2 of 2" in out and "参考答案 / Reference answer" in out and "评分要点 / Rubric" in out
+    assert "2 of 2" in out and out.count("评分要点 / Key points") == 2
+    # the card shows the key points; the reference answer, errata and follow-ups only when asked for
+    assert out.count("参考答案 / Reference answer") == 1 and out.count("追问 / Follow-up questions") == 1
+    assert out.index("评分要点", out.index("2 of 2")) < out.index("参考答案") < out.index("Good: next review")
+    assert "f full answer" in out
     assert Store(tmp_path).answers("t01_class_balance") == ["class weights", "class weights and modality dropout"]
     due = oracle.replay(oracle.interview(), [(t0, fsrs.Rating.Again), (t0, fsrs.Rating.Good)])[-1]
     assert schedule.card("interview:t01_class_balance").card.due == due
