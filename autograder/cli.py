@@ -134,7 +134,12 @@ def grade(notebooks: tuple[str, ...], fmt: str, timeout: float | None, memory: i
 @click.option("--course", "course_dir", default=".", show_default=True, type=click.Path(file_okay=False, exists=True),
               help="nbgrader course folder; its nbgrader_config.py gives the defaults of every option below.")
 @click.option("--workers", type=int, default=None, help="Warm workers in the local pool [c.Mmqb.workers, 2].")
-@click.option("--scheduler", default=None, help="dask.distributed scheduler address [c.Mmqb.scheduler].")
+@click.option("--scheduler", default=None, help="dask.distributed scheduler address, tls://host:port "
+              "[c.Mmqb.scheduler].")
+@click.option("--cluster-credentials", type=click.Path(file_okay=False), default=None,
+              help="Folder of the cluster's TLS credentials [c.Mmqb.cluster_credentials].")
+@click.option("--insecure-scheduler", is_flag=True, default=None,
+              help="Accept a scheduler without TLS (anyone who reaches it runs code on the workers).")
 @click.option("--db", "db_url", default=None, help="Gradebook SQLAlchemy URL [c.CourseDirectory.db_url].")
 @click.option("--timeout", type=float, default=None, help="Wall seconds per submission [c.Mmqb.timeout, 120].")
 @click.option("--memory", type=int, default=None, help="MiB per submission beyond TensorFlow [c.Mmqb.memory_mib].")
@@ -144,7 +149,8 @@ def grade(notebooks: tuple[str, ...], fmt: str, timeout: float | None, memory: i
               help="Also write a Gradescope results.json per submission under this folder.")
 @_NO_ISOLATION
 def autograde(assignments: tuple[str, ...], course_dir: str, workers: int | None, scheduler: str | None,
-              db_url: str | None, timeout: float | None, memory: int | None, force: bool, csv_path: str | None,
+              cluster_credentials: str | None, insecure_scheduler: bool | None, db_url: str | None,
+              timeout: float | None, memory: int | None, force: bool, csv_path: str | None,
               gradescope_dir: str | None, no_isolation: bool) -> None:
     """Grade an nbgrader course's submissions into its gradebook, in sandboxes.
 
@@ -158,7 +164,9 @@ def autograde(assignments: tuple[str, ...], course_dir: str, workers: int | None
 
     try:
         summary = run_autograde(Path(course_dir), list(assignments), workers=workers, scheduler=scheduler,
-                                db_url=db_url, timeout=timeout, memory_mib=memory, force=force,
+                                cluster_credentials=Path(cluster_credentials) if cluster_credentials else None,
+                                insecure_scheduler=insecure_scheduler, db_url=db_url, timeout=timeout,
+                                memory_mib=memory, force=force,
                                 isolation="off" if no_isolation else "require",
                                 csv_path=Path(csv_path) if csv_path else None,
                                 gradescope_dir=Path(gradescope_dir) if gradescope_dir else None)
@@ -178,6 +186,29 @@ def autograde(assignments: tuple[str, ...], course_dir: str, workers: int | None
         for task, reason in not_graded:
             click.echo(f"  {task.student}/{task.assignment}: not graded: {reason}", err=True)
         raise SystemExit(1)
+
+
+@main.command("cluster-credentials")
+@click.argument("folder", type=click.Path(file_okay=True))
+@click.option("--host", default="HOST", help="The scheduler's host name, for the printed commands.")
+@click.option("--port", type=int, default=8786, show_default=True, help="The scheduler's port.")
+def cluster_credentials(folder: str, host: str, port: int) -> None:
+    """Make a dask cluster only the grader can use: a CA for the course and one member certificate.
+
+    Writes FOLDER (mode 0700) with ca.pem, member.pem and member.key (0600), then prints the
+    commands that start the scheduler and a worker with TLS and grade through them. Whoever cannot
+    read FOLDER cannot connect. Keep it outside the course folder, /usr, /etc and the virtualenv.
+    """
+    from autograder.engine import ClusterError, make_credentials
+
+    try:
+        creds = make_credentials(Path(folder))
+    except ClusterError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {creds.ca}, {creds.cert} and {creds.key} (only you can read the key)")
+    click.echo("start the cluster as the grading user (as root, each worker process leases its own sandbox uids):")
+    for command in creds.commands(host, port):
+        click.echo(f"  {command}")
 
 
 @main.command()

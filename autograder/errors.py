@@ -45,3 +45,7 @@ class CourseError(MmqbError, ValueError):
 
 class WireError(MmqbError, ValueError):
     """A malformed frame or message on one of the engine's channels."""
+
+
+class ClusterError(MmqbError):
+    """A dask cluster that cannot be used safely: no TLS, or missing or exposed credentials."""

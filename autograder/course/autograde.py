@@ -29,7 +29,7 @@ from tqdm import tqdm
 from autograder.course import gradebook, outputs
 from autograder.course.config import settings
 from autograder.course.course import Claim, Course, Task
-from autograder.engine import Limits, make_pool, not_graded, read_notebook
+from autograder.engine import Limits, client_security, make_pool, not_graded, read_notebook
 from autograder.results import SubmissionResult, is_graded
 
 log = logging.getLogger("mmqb.autograde")
@@ -62,15 +62,17 @@ def _type_check(name: str, value, kinds: tuple[type, ...], optional: bool = True
 
 def autograde(course_dir: Path, assignments: list[str], *, isolation: str = "require",
               workers: int | None = None, scheduler: str | None = None,
+              cluster_credentials: Path | None = None, insecure_scheduler: bool | None = None,
               db_url: str | None = None, limits: Limits | None = None, timeout: float | None = None,
               memory_mib: int | None = None, force: bool = False,
               csv_path: Path | None = None, gradescope_dir: Path | None = None,
               progress: bool = True) -> Summary:
     """Grade every submission of ``assignments`` in ``course_dir``; record each as it finishes.
 
-    ``workers``, ``scheduler``, ``db_url`` and ``limits`` default to the course's
-    ``nbgrader_config.py`` (``c.Mmqb.workers``, ``c.Mmqb.scheduler``, ``c.CourseDirectory.db_url``,
-    ``c.Mmqb.timeout`` ...).
+    ``workers``, ``scheduler``, ``cluster_credentials``, ``insecure_scheduler``, ``db_url`` and
+    ``limits`` default to the course's ``nbgrader_config.py`` (``c.Mmqb.workers``,
+    ``c.Mmqb.scheduler``, ``c.CourseDirectory.db_url``, ``c.Mmqb.timeout`` ...). A scheduler
+    without TLS is refused before anything is read unless ``insecure_scheduler``.
     """
     _type_check("course_dir", course_dir, (str, Path), optional=False)
     if isinstance(assignments, str) or not isinstance(assignments, list | tuple):
@@ -82,6 +84,10 @@ def autograde(course_dir: Path, assignments: list[str], *, isolation: str = "req
     options = settings(course.config)
     workers = workers if workers is not None else options.workers
     scheduler = scheduler if scheduler is not None else (options.scheduler or None)
+    credentials = cluster_credentials or options.cluster_credentials or None
+    insecure = options.insecure_scheduler if insecure_scheduler is None else insecure_scheduler
+    if scheduler:
+        client_security(scheduler, credentials, insecure)  # refuse an open cluster before any work
     limits = limits or options.limits(timeout, memory_mib)
     assignments = list(assignments)
     gradebook.check_assignments(course, assignments)
@@ -96,7 +102,7 @@ def autograde(course_dir: Path, assignments: list[str], *, isolation: str = "req
                 summary.skipped.append(task)
             else:
                 todo.append(task)
-    pool = make_pool(scheduler, workers, isolation)
+    pool = make_pool(scheduler, workers, isolation, credentials=credentials, insecure=insecure)
     bar = tqdm(total=len(todo), desc="mmqb autograde", unit="nb", file=sys.stderr, disable=not progress)
     chunk = max(4, 2 * workers)
     held: dict[Task, Claim] = {}

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
+from autograder.engine.cluster import client_security
 from autograder.engine.handle import WarmWorker
 from autograder.engine.settings import Limits
 from autograder.engine.stages import grade_path, invalid_submission, not_graded
@@ -74,12 +75,18 @@ def _grade_on_dask(name: str, text: str, assignment: str, limits: dict, isolatio
 
 
 class DaskPool:
-    """Submissions as tasks on a dask.distributed cluster at ``address``."""
+    """Submissions as tasks on a dask.distributed cluster at ``address``.
 
-    def __init__(self, address: str, isolation: str = "require") -> None:
+    A ``tls://`` cluster is joined with the course's ``credentials`` (:mod:`.cluster`); any other
+    is refused unless ``insecure``, since whoever reaches an open scheduler runs code on its workers.
+    """
+
+    def __init__(self, address: str, isolation: str = "require", credentials: str | Path | None = None,
+                 insecure: bool = False) -> None:
         from distributed import Client
 
-        self.client = Client(address)
+        security = client_security(address, credentials, insecure)
+        self.client = Client(address, security=security, timeout="30s")
         self.isolation = isolation
 
     def run(self, tasks: list[Task], limits: Limits) -> Iterator[tuple[Task, SubmissionResult]]:
@@ -111,8 +118,9 @@ class DaskPool:
         self.client.close()
 
 
-def make_pool(scheduler: str | None, workers: int, isolation: str = "require"):
+def make_pool(scheduler: str | None, workers: int, isolation: str = "require",
+              credentials: str | Path | None = None, insecure: bool = False):
     """A :class:`DaskPool` on ``scheduler``, else a :class:`LocalPool` of ``workers`` warm workers."""
     if scheduler:
-        return DaskPool(scheduler, isolation=isolation)
+        return DaskPool(scheduler, isolation=isolation, credentials=credentials, insecure=insecure)
     return LocalPool(workers, isolation=isolation)

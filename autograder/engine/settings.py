@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any
 
-from traitlets import Float, Integer, Unicode
+from traitlets import Bool, Float, Integer, Unicode
 from traitlets.config import Configurable
 
 # nbgrader scores a graded cell with stderr output 0, and TensorFlow logs to stderr at import.
@@ -49,6 +49,10 @@ class Mmqb(Configurable):
 
     workers = Integer(2, help="Warm grading workers of the local pool.").tag(config=True)
     scheduler = Unicode("", help="dask.distributed scheduler address; empty: the local pool.").tag(config=True)
+    cluster_credentials = Unicode("", help="Folder of the cluster's TLS credentials (`mmqb cluster-credentials`)."
+                                  ).tag(config=True)
+    insecure_scheduler = Bool(False, help="Accept a scheduler without TLS: anyone reaching it runs code on the "
+                              "workers.").tag(config=True)
     timeout = Float(120.0, help="Wall-clock seconds per submission.").tag(config=True)
     cpu_seconds = Float(0.0, help="CPU seconds per submission (0: twice the timeout).").tag(config=True)
     memory_mib = Integer(2048, help="Address space per submission beyond TensorFlow, in MiB.").tag(config=True)

@@ -388,18 +388,6 @@ STUDENTS = ("mmqbstu1", "mmqbstu2")
 CYCLE = ["t05_attention", "t13_clip_loss"]
 
 
-def _student_python(base):
-    """A venv any user can run: Debian's Python 3.11 with this .venv's site-packages on its path.
-
-    The .venv's own interpreter lives under /root (pyenv), which another user cannot read.
-    """
-    venv = base / "student-venv"
-    subprocess.run(["/usr/bin/python3.11", "-m", "venv", "--without-pip", str(venv)], check=True)
-    site = Path(sys.prefix) / "lib" / "python3.11" / "site-packages"
-    (venv / "lib" / "python3.11" / "site-packages" / "mmqb-course.pth").write_text(str(site) + "\n")
-    return venv / "bin" / "python"
-
-
 def _as_student(user, python, *args, cwd):
     home = pwd.getpwnam(user).pw_dir
     cmd = ["runuser", "-u", user, "--", "env", "-i", f"HOME={home}", "PATH=/usr/bin:/bin", "LANG=C.UTF-8",
@@ -410,31 +398,18 @@ def _as_student(user, python, *args, cwd):
 
 
 @pytest.fixture
-def unix_students():
-    if os.geteuid() != 0:
-        pytest.skip("creates Unix users with useradd: run as root (CI runs make test as root)")
-    if not Path("/usr/bin/python3.11").exists() or not shutil.which("runuser"):
-        pytest.skip("needs /usr/bin/python3.11 and runuser for the student side")
-    created = []
-    for user in STUDENTS:
-        try:
-            pwd.getpwnam(user)
-        except KeyError:
-            subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", user], check=True)
-            created.append(user)
-    yield STUDENTS
-    for user in created:
-        subprocess.run(["userdel", "--remove", user], capture_output=True)
+def unix_students(unix_users):
+    return unix_users(*STUDENTS)
 
 
-def test_whole_cycle_with_two_unix_users(unix_students, tmp_path):
+def test_whole_cycle_with_two_unix_users(unix_students, any_user_python, tmp_path):
     base = Path(tempfile.mkdtemp(prefix="mmqb-cycle-"))  # /tmp/pytest-of-root is private to root
     try:
         os.chmod(base, 0o755)
         exchange = base / "exchange"
         exchange.mkdir()
         os.chmod(exchange, 0o777)
-        python = _student_python(base)
+        python = any_user_python
         exchange_config = f"c.Exchange.root = {str(exchange)!r}\nc.CourseDirectory.course_id = 'mmqb'\n"
         course = _new_course(tmp_path / "course", CYCLE, exchange_config)
         for slug in CYCLE:

@@ -1,4 +1,5 @@
-"""Scale-out through a real dask cluster: `dask scheduler` and `dask worker` processes on loopback.
+"""Scale-out through a real dask cluster: `dask scheduler` and `dask worker` processes on loopback,
+with the course's credentials (conftest.py's ``tls_cluster``; test_cluster.py: nobody else gets in).
 
 Tasks carry the notebook's content (no shared filesystem: the notebooks are deleted as soon
 as the first result is back, and the rest still grade), results come back as data, and each
@@ -8,8 +9,6 @@ dask worker process leases its own sandbox uid (as root).
 import os
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -21,43 +20,9 @@ from autograder.mutation import load_mutants, reference_cell, reference_source, 
 from autograder.topics import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dask_cli")]
-DASK = str(Path(sys.executable).parent / "dask")
 
 
-@pytest.fixture
-def cluster(tmp_path):
-    scheduler_file = tmp_path / "scheduler.json"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0")
-    procs = [subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                               "--scheduler-file", str(scheduler_file)], env=env, cwd=tmp_path,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
-    for _ in range(300):
-        if scheduler_file.exists() and scheduler_file.stat().st_size:
-            break
-        time.sleep(0.1)
-    workdir = tmp_path / "workers"  # the dask workers run elsewhere than the course
-    workdir.mkdir()
-    procs.append(subprocess.Popen([DASK, "worker", "--scheduler-file", str(scheduler_file), "--nworkers", "2",
-                                   "--nthreads", "1", "--no-dashboard", "--local-directory", str(workdir)],
-                                  env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    import json
-
-    address = json.loads(scheduler_file.read_text())["address"]
-    from distributed import Client
-
-    with Client(address) as client:
-        client.wait_for_workers(2, timeout=120)
-    yield address
-    for proc in reversed(procs):
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def test_cohort_graded_through_real_scheduler_and_worker_processes(cluster, tmp_path):
+def test_cohort_graded_through_real_scheduler_and_worker_processes(tls_cluster, tmp_path):
     cohort = {("t05_attention", "ref"): reference_cell("t05_attention"), ("t05_attention", "stub"): None,
               ("t16_classification_metrics", "ref"): reference_cell("t16_classification_metrics"),
               ("t16_classification_metrics", "mutant"):
@@ -69,7 +34,8 @@ def test_cohort_graded_through_real_scheduler_and_worker_processes(cluster, tmp_
         path.parent.mkdir(parents=True)
         nbformat.write(submission_notebook(release, code), path)
         tasks.append(Task(slug, student, path, None))
-    pool = DaskPool(cluster)
+    address, creds = tls_cluster
+    pool = DaskPool(address, credentials=creds.folder)
     results = {}
     try:
         for task, result in pool.run(tasks, Limits(wall_seconds=120)):
