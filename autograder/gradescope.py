@@ -9,9 +9,11 @@ per submission with the student's files in ``/autograder/submission``, and must 
 file (``mmqb_gradescope.json``: topics and limits). It carries the topics' release notebooks,
 texts and suites, never the reference solutions or the tests.
 
-``run_autograder`` calls ``python -m autograder.gradescope run``, which grades every
-``submission/*.ipynb`` of the archive's topics with the engine (one warm worker, sandboxed) and
-writes one ``results.json`` (every check a Gradescope test; a topic with no notebook scores 0).
+``run_autograder`` calls ``python -m autograder.gradescope run``, which grades the submitted
+notebook of each of the archive's topics (by name, or the one notebook of a one-topic archive,
+whatever its name; symlinked folders are not walked) with the engine (one warm worker, sandboxed)
+and writes one ``results.json``: every check a Gradescope test; a topic with no notebook, or
+with a file the engine refuses (a symlink, broken JSON, too large), scores 0 with the reason.
 A submission the engine could not grade writes no results and exits non-zero, so Gradescope
 reports an autograder failure instead of a zero. The base folder is ``$MMQB_GRADESCOPE_ROOT``
 (default ``/autograder``) and the interpreter ``$MMQB_PYTHON`` (default the venv of ``setup.sh``),
@@ -125,8 +127,8 @@ def _add_text(zf: zipfile.ZipFile, name: str, text: str, mode: int = 0o644) -> N
     zf.writestr(info, text)
 
 
-def _missing(slug: str) -> dict:
-    """Gradescope tests of a topic whose notebook was not submitted: every check fails."""
+def _all_failed(slug: str, reason: str) -> dict:
+    """Gradescope tests of a topic that could not be graded as submitted: every check fails, with ``reason``."""
     from autograder.checks import load_suite
 
     suite = load_suite(slug)
@@ -136,10 +138,53 @@ def _missing(slug: str) -> dict:
         for check in members:
             max_score = float(getattr(check, "points", None) or points / len(members))
             tests.append({"name": f"{slug} {check.id}" + (" (hidden)" if check.hidden else ""), "score": 0.0,
-                          "max_score": max_score, "status": "failed",
-                          "output": f"no notebook {slug}.ipynb was submitted", "tags": [group],
+                          "max_score": max_score, "status": "failed", "output": reason, "tags": [group],
                           "visibility": "visible"})
-    return {"score": 0.0, "tests": tests, "output": f"{slug}: no notebook submitted"}
+    return {"score": 0.0, "tests": tests, "output": f"{slug}: {reason}"}
+
+
+MAX_LISTED = 64  # notebooks looked at in a submission; a flood of files is not walked further
+
+
+def submitted_notebooks(folder: Path) -> list[Path]:
+    """The ``.ipynb`` entries of a submission, without following symlinked folders (at most ``MAX_LISTED``).
+
+    A symlinked *file* is listed, so that it is refused with a reason (the engine opens
+    notebooks with ``O_NOFOLLOW``) rather than silently missing.
+    """
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if d != ".ipynb_checkpoints" and not d.startswith("."))
+        found.extend(Path(dirpath) / name for name in sorted(filenames) if name.endswith(".ipynb"))
+        if len(found) >= MAX_LISTED:
+            break
+    return found[:MAX_LISTED]
+
+
+def match_notebooks(slugs: list[str], paths: list[Path]) -> dict[str, Path]:
+    """Which submitted notebook is graded as which topic of the archive.
+
+    ``t05_attention.ipynb`` first, then a name starting with the topic's id (``t05_mine.ipynb``);
+    an archive of one topic takes the one notebook submitted, whatever its name (students
+    rename files: ``attention_homework.ipynb``). The topic is always the archive's, never the notebook's.
+    """
+    chosen: dict[str, Path] = {}
+    for rule in (lambda p, s: p.stem == s, lambda p, s: p.stem.startswith(s[:3] + "_")):
+        for slug in slugs:
+            if slug not in chosen:
+                hit = next((p for p in paths if rule(p, slug) and p not in chosen.values()), None)
+                if hit is not None:
+                    chosen[slug] = hit
+    if len(slugs) == 1 and not chosen and len(paths) == 1:
+        chosen[slugs[0]] = paths[0]
+    return chosen
+
+
+def _missing_reason(slug: str, paths: list[Path], root: Path) -> str:
+    if not paths:
+        return f"no notebook submitted: upload {slug}.ipynb"
+    names = ", ".join(str(p.relative_to(root)) for p in paths[:5]) + (" ..." if len(paths) > 5 else "")
+    return f"no notebook {slug}.ipynb among the files submitted ({names}): upload it under that name"
 
 
 def run(root: Path) -> int:
@@ -149,23 +194,22 @@ def run(root: Path) -> int:
 
     config = json.loads((root / "source" / CONFIG).read_text(encoding="utf-8"))
     slugs, limits = config["topics"], Limits(**config["limits"])
-    notebooks = {}
-    for path in sorted((root / "submission").rglob("*.ipynb")):
-        if ".ipynb_checkpoints" in path.parts:
-            continue
-        slug = next((s for s in slugs if path.stem == s or path.stem.startswith(s[:3] + "_")), None)
-        if slug and slug not in notebooks:
-            notebooks[slug] = path
+    submission = root / "submission"
+    paths = submitted_notebooks(submission)
+    notebooks = match_notebooks(slugs, paths)
     worker = WarmWorker(0)
     parts, ungraded = [], []
     try:
         for slug in slugs:
             if slug not in notebooks:
-                parts.append(_missing(slug))
+                parts.append(_all_failed(slug, _missing_reason(slug, paths, submission)))
                 continue
             result = grade_path(notebooks[slug], worker, limits, expected_slug=slug)
             if not is_graded(result):
                 ungraded.append(f"{slug}: not graded: {result.message}")
+                continue
+            if result.status == "invalid":  # the student's file: every check fails with the one-line reason
+                parts.append(_all_failed(slug, f"{notebooks[slug].name}: {result.message}"))
                 continue
             payload = result.gradescope()
             payload.setdefault("score", sum(t["score"] for t in payload["tests"]))

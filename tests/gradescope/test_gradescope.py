@@ -120,3 +120,59 @@ def test_bad_topics(tmp_path):
         build_archive(["t99"], tmp_path / "a.zip")
     with pytest.raises(TypeError, match="each topic must be a str, got int"):
         build_archive([5], tmp_path / "a.zip")
+
+
+def _gradescope_files(archive, base: Path, files: dict[str, bytes | Path]) -> dict:
+    """Like :func:`_gradescope`, with raw files (bytes) or symlinks (a Path target) in submission/."""
+    source = base / "source"
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(source)
+    for name in ("submission", "results"):
+        (base / name).mkdir()
+    for name, content in files.items():
+        path = base / "submission" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            path.symlink_to(content)
+        else:
+            path.write_bytes(content)
+    run = source / "run_autograder"
+    run.chmod(run.stat().st_mode | stat.S_IXUSR)
+    env = dict(os.environ, MMQB_GRADESCOPE_ROOT=str(base), MMQB_PYTHON=sys.executable)
+    proc = subprocess.run([str(run)], env=env, capture_output=True, text=True, timeout=300, cwd="/")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads((base / "results" / "results.json").read_text())
+    jsonschema.validate(results, RESULTS_SCHEMA)
+    return results
+
+
+def test_a_renamed_notebook_is_graded_as_the_archives_topic(archive, tmp_path):
+    release = nbformat.read(ROOT / "release" / SLUG / f"{SLUG}.ipynb", as_version=4)
+    solved = nbformat.writes(submission_notebook(release, reference_cell(SLUG))).encode()
+    result = _gradescope_files(archive, tmp_path, {"attention_homework.ipynb": solved, "notes.txt": b"mine"})
+    assert result["score"] == 10, result["output"]
+
+
+def test_hostile_submission_files_get_zero_and_one_clear_line(archive, tmp_path):
+    """Each case alone in a submission: a symlink to a grader's secret, broken JSON, a huge notebook,
+    a symlinked folder. Each scores 0 with the reason on every check; nothing of the target shows."""
+    secret = tmp_path / "instructor-only.txt"
+    secret.write_text("INSTRUCTOR-SECRET-8d1f")
+    secret.chmod(0o600)
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    release = nbformat.read(ROOT / "release" / SLUG / f"{SLUG}.ipynb", as_version=4)
+    nbformat.write(submission_notebook(release, reference_cell(SLUG)), folder / f"{SLUG}.ipynb")
+    cases = {
+        "symlink": ({f"{SLUG}.ipynb": secret}, "symbolic link"),
+        "broken": ({f"{SLUG}.ipynb": b'{"cells": [ {"cell_type": "code", '}, "not valid JSON"),
+        "huge": ({f"{SLUG}.ipynb": b" " * (17 << 20) + b"{}"}, "larger than"),
+        "symlinked folder": ({"work": folder}, "no notebook submitted"),
+    }
+    for name, (files, reason) in cases.items():
+        result = _gradescope_files(archive, tmp_path / name.replace(" ", "_"), files)
+        assert result["score"] == 0, (name, result["output"])
+        assert reason in result["output"] and len(result["output"].splitlines()) == 1, (name, result["output"])
+        assert len(result["tests"]) == len(load_suite(SLUG).checks)
+        assert all(t["status"] == "failed" and reason in t["output"] for t in result["tests"]), name
+        assert "INSTRUCTOR-SECRET" not in json.dumps(result) and "Traceback" not in json.dumps(result), name
