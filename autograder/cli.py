@@ -307,16 +307,42 @@ def practice(topic: str | None, workspace: str | None, no_lab: bool, port: int |
         raise SystemExit(start_lab(folder, port))
 
 
+def _notebook_to_check(notebook: str) -> Path:
+    """The notebook ``mmqb check`` was given, or a one-line error that says what to give instead."""
+    import difflib
+
+    from autograder.topics import all_topics
+
+    path = Path(notebook)
+    slugs = [t.slug for t in all_topics()]
+    if path.suffix != ".ipynb":
+        raise click.ClickException(f"{notebook} is not a notebook: `mmqb check` takes an exercise's notebook, "
+                                   f"like t05_attention.ipynb")
+    if not path.is_file():
+        here = sorted(p.name for p in path.parent.glob("*.ipynb")) if path.parent.is_dir() else []
+        near = difflib.get_close_matches(path.name, here, n=3, cutoff=0.6)
+        raise click.ClickException(f"no notebook {notebook}" + (f"; did you mean {' or '.join(near)}?" if near else ""))
+    if path.stem not in slugs:
+        near = difflib.get_close_matches(path.stem, slugs, n=1, cutoff=0.5)
+        raise click.ClickException(f"{path.name} is not named after an exercise of the bank: mmqb finds the "
+                                   f"exercise by the file name, like the release's "
+                                   f"{(near[0] if near else 't05_attention')}.ipynb")
+    return path
+
+
 @main.command()
-@click.argument("notebook", type=click.Path(dir_okay=False, exists=True))
-@_WORKSPACE
-@click.option("--timeout", type=float, default=120.0, show_default=True)
+@click.argument("notebook", type=click.Path(dir_okay=False))
+@click.option("--workspace", type=click.Path(file_okay=False), default=None,
+              help="Where your progress is kept (default: the notebook's folder).")
+@click.option("--timeout", type=float, default=120.0, show_default=True,
+              help="Wall seconds for your code and the checks.")
 def check(notebook: str, workspace: str | None, timeout: float) -> None:
     """Grade a notebook locally: per-check feedback, score, and progress over the bank."""
     from autograder.selfstudy.client import check_notebook
 
-    folder = Path(workspace) if workspace else Path(notebook).resolve().parent
-    _, text = check_notebook(Path(notebook), folder, timeout)
+    path = _notebook_to_check(notebook)
+    folder = Path(workspace) if workspace else path.resolve().parent
+    _, text = check_notebook(path, folder, timeout)
     click.echo(text)
 
 

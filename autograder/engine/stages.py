@@ -20,6 +20,7 @@ import dataclasses
 import json
 import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -126,6 +127,16 @@ def _not_run(check: Check, phase: Phase | None) -> str:
     return phase.detail or "the check did not run"
 
 
+def _cell_error(sub: Submission, error: str) -> str:
+    """``cell 2: SyntaxError: ...`` from the sandbox, with the cell named as the student finds it."""
+    match = re.match(r"cell (\d+): (.*)", error, flags=re.S)
+    if not match:
+        return f"error in {error}"
+    number, text = int(match.group(1)), match.group(2)
+    text = re.sub(r"\(<cell \d+>, line (\d+)\)", r"(line \1)", text)
+    return f"error in {sub.cell_label(number)}: {text}"
+
+
 def score(suite: Suite, sub: Submission, tests: list[CheckResult], visible: Phase, hidden: Phase | None,
           unsafe: bool) -> SubmissionResult:
     """Points per group (the sum of its passing checks' points) and the submission's result."""
@@ -141,7 +152,7 @@ def score(suite: Suite, sub: Submission, tests: list[CheckResult], visible: Phas
     return cap_text(SubmissionResult(
         path=str(sub.path), slug=sub.slug, status=status, message=message,
         score=runtime.earned(group_scores.values()), max_score=float(suite.max_score), group_scores=group_scores,
-        tests=tests, notes=list(sub.notes) + [f"error in {e}" for e in errors],
+        tests=tests, notes=list(sub.notes) + [_cell_error(sub, e) for e in errors],
         execution_time=visible.elapsed + (hidden.elapsed if hidden else 0.0),
         isolation=visible.isolation or [], unsafe=unsafe))
 

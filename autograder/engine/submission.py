@@ -36,6 +36,13 @@ class Submission:
     student_cells: list[str]
     notes: list[str] = field(default_factory=list)
     notebook: nbformat.NotebookNode | None = None
+    cell_labels: list[str] = field(default_factory=list)  # how the student finds each of student_cells
+
+    def cell_label(self, number: int) -> str:
+        """The student's name for the ``number``-th cell run (1-based), as the engine counts them."""
+        if 1 <= number <= len(self.cell_labels):
+            return self.cell_labels[number - 1]
+        return f"code cell {number}"
 
 
 def _nbgrader_meta(cell: dict) -> dict:
@@ -184,7 +191,8 @@ def read_submission(path: Path, expected_slug: str | None = None,
                      if _nbgrader_meta(c).get("grade_id")}
     seen: dict[str, int] = {}
     student_cells: list[str] = []
-    for cell in nb.cells:
+    labels: list[str] = []
+    for position, cell in enumerate(nb.cells, start=1):
         grade_id = _nbgrader_meta(cell).get("grade_id") or None
         trusted = release_cells.get(grade_id)
         if grade_id:
@@ -198,6 +206,9 @@ def read_submission(path: Path, expected_slug: str | None = None,
             continue  # an added text cell: kept as text, never run
         source = cell.get("source", "")
         student_cells.append("".join(source) if isinstance(source, list) else source)
+        # JupyterLab numbers no cells; the student finds theirs by what it is and where it is
+        labels.append(f"your solution cell (cell {position} of the notebook)" if trusted is not None
+                      else f"the code cell you added (cell {position} of the notebook)")
     for grade_id, cell in release_cells.items():
         meta = _nbgrader_meta(cell)
         if (meta.get("grade") or meta.get("locked")) and cell.cell_type == "code" and grade_id not in seen:
@@ -207,7 +218,7 @@ def read_submission(path: Path, expected_slug: str | None = None,
             notes.append(f"cell {grade_id} appears {count} times: the copies were ignored")
     if not any(_nbgrader_meta(c).get("solution") for c in nb.cells):
         notes.append("no solution cell found: graded the code cells present")
-    return Submission(Path(path), slug, student_cells, notes, nb)
+    return Submission(Path(path), slug, student_cells, notes, nb, labels)
 
 
 def submitted_cells(nb: nbformat.NotebookNode | None) -> dict[str, nbformat.NotebookNode]:

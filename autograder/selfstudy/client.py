@@ -48,18 +48,28 @@ def format_check(result, topic: Topic, store: Store, bank: dict[str, Any] | None
     lines = [f"{topic.slug} · {topic.title_zh} · {topic.title_en}"]
     if result.status != "ok":
         lines.append(f"problem: {result.status}: {result.message}")
+    # A cell that stopped with an error explains every failure after it: say it first, then the
+    # checks one line each (their messages would only repeat that a name is missing).
+    errors = [n for n in result.notes if n.startswith("error in ")]
+    if errors:
+        lines.append("your code stopped with an error; fix it first, the checks could not use what it defines:")
+        lines.extend(f"  {e}" for e in errors)
     for test in result.tests:
         hidden = " (hidden)" if test.hidden else ""
         if test.passed:
             lines.append(f"  [PASS] {test.name}{hidden}")
+        elif errors:
+            lines.append(f"  [FAIL] {test.name}{hidden}")
         else:
             lines.append(f"  [FAIL] {test.name}{hidden}: {test.message}")
             if test.description and test.description != test.name:
                 lines.append(f"         hint: this check expects {test.description}")
     for group, score in result.group_scores.items():
         lines.append(f"  group {group}: {score:g} point(s)")
-    lines.extend(f"  note: {n}" for n in result.notes)
-    lines.append(f"score: {result.score:g} / {result.max_score:g}")
+    lines.extend(f"  note: {n}" for n in result.notes if n not in errors)
+    written = f" (the notebook's {topic.answer_points:g} written-answer points are graded by hand)" \
+        if topic.answer_points else ""
+    lines.append(f"score: {result.score:g} / {result.max_score:g} from the checks{written}")
     if any(not t.passed for t in result.tests):
         lines.append("more hints: the notebook's 提示 / Hints section.")
     summary = overall(store, bank)

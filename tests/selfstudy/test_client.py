@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 
 import nbformat
 import pytest
@@ -50,8 +51,14 @@ def test_feedback_is_what_the_release_before_rendered(v0_workspace, v0_expected)
     store = Store(v0_workspace("v0_workspace"))
     for name, seen in v0_expected["workspace"]["check_feedback"].items():
         result = SubmissionResult.from_dict(seen["result"])
-        text = format_check(result, get_topic(result.slug), store, V0_BANK)
-        assert placeholders(text, result.slug) == seen["text"], name
+        topic = get_topic(result.slug)
+        text = format_check(result, topic, store, V0_BANK)
+        # changed on purpose since: the score line says the checks' points are not the written answer's
+        written = f" (the notebook's {topic.answer_points:g} written-answer points are graded by hand)" \
+            if topic.answer_points else ""
+        expected = re.sub(r"^(score: \S+ / \S+)$", lambda m, w=written: f"{m.group(1)} from the checks{w}",
+                          seen["text"], flags=re.M)
+        assert placeholders(text, result.slug) == expected, name
 
 
 def test_plain_grading_data_is_recorded_and_rendered(tmp_path, v0_expected):
@@ -89,3 +96,33 @@ def test_check_notebook_grades_in_process_when_the_folder_is_not_private(tmp_pat
     assert "grading in this process" in capsys.readouterr().err
     assert not (folder / daemon.SOCKET_NAME).exists()
     assert json.dumps(result.to_dict())  # plain data, as the daemon would send it
+
+
+def test_check_refuses_what_is_not_an_exercise_notebook_in_one_line(tmp_path):
+    (tmp_path / "answer.py").write_text("x = 1\n")
+    (tmp_path / "README.ipynb").write_text('{"cells": 5}')
+    (tmp_path / "t05_attention.ipynb").write_text("{}")
+    cases = {"answer.py": "is not a notebook", "README.ipynb": "is not named after an exercise",
+             "t05_attenton.ipynb": "did you mean t05_attention.ipynb?", "missing/t05_attention.ipynb": "no notebook"}
+    for name, said in cases.items():
+        out = CliRunner().invoke(main, ["check", str(tmp_path / name)])
+        assert out.exit_code == 1 and said in out.output, (name, out.output)
+        assert len(out.output.strip().splitlines()) == 1 and "Traceback" not in out.output, out.output
+    assert not (tmp_path / ".mmqb").exists()  # nothing recorded for a file that is not an exercise
+
+
+@pytest.mark.slow
+def test_a_syntax_error_comes_first_and_names_the_cell_as_the_student_finds_it(tmp_path):
+    release = nbformat.read(ROOT / "release" / SLUG / f"{SLUG}.ipynb", as_version=4)
+    solution = next(i for i, c in enumerate(release.cells, start=1)  # the code cell to solve (not the written one)
+                    if c.cell_type == "code" and c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+    stub = tmp_path / f"{SLUG}.ipynb"
+    nbformat.write(submission_notebook(release, "def scaled_dot_product_attention(q, k, v, mask=None)\n    return q"),
+                   stub)
+    out = CliRunner().invoke(main, ["check", str(stub)]).output
+    lines = out.splitlines()
+    assert lines[1] == "your code stopped with an error; fix it first, the checks could not use what it defines:"
+    assert lines[2] == (f"  error in your solution cell (cell {solution} of the notebook): "
+                        "SyntaxError: expected ':' (line 1)")
+    assert "hint:" not in out and "is not defined" not in out  # the failures it caused are one line each
+    assert "score: 0 / 10 from the checks (the notebook's 3 written-answer points are graded by hand)" in out
