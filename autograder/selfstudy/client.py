@@ -11,6 +11,7 @@ review and, at full score, the topic's reference answer and errata.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from autograder.results import SubmissionResult
 from autograder.selfstudy import daemon
 from autograder.selfstudy.schedule import EXERCISE, RATINGS, Schedule, relative
 from autograder.selfstudy.store import Store
+from autograder.selfstudy.textlayout import plain, wrap
 from autograder.topics import QUESTIONS, Topic, get_topic, parse_topic
 
 
@@ -76,12 +78,26 @@ def format_check(result, topic: Topic, store: Store, bank: dict[str, Any] | None
     lines.append(f"progress: {summary.solved}/{summary.total} topics solved, {summary.attempted} attempted, "
                  f"{summary.points:g}/{summary.max_points:g} autograded points")
     if result.max_score and result.score >= result.max_score:
-        lines.append("")
-        lines.append("Full score! The reference answer and the errata of this topic:")
-        if topic.is_concept:
-            lines += ["", "## 参考答案 / Reference answer", topic.section("Reference answer")]
-        lines += ["", "## 勘误 / Errata", topic.section("Errata")]
+        lines += ["", *full_score_summary(topic)]
     return "\n".join(lines)
+
+
+def full_score_summary(topic: Topic, columns: int | None = None) -> list[str]:
+    """After a full score: a few lines, not the essay (the key points; where the rest is)."""
+    columns = columns or max(40, min(100, shutil.get_terminal_size((100, 24)).columns))
+    if not topic.is_concept:
+        errata = " What the seed's version got wrong: the notebook's 勘误 / Errata section." \
+            if topic.section("Errata") and not topic.beyond_seed else ""
+        return [f"Full score!{errata} It comes back for review in `mmqb review`."]
+    lines = [f"Full score! The written answer ({topic.answer_points:g} points, graded by hand) is marked on these "
+             "key points / 书面回答按这些要点评分:"]
+    for language in ("中文", "English"):
+        for _, point in topic.rubric(language):
+            wrapped = wrap(plain(point), columns - 4)
+            lines += [f"  - {wrapped[0]}", *(f"    {rest}" for rest in wrapped[1:])]
+    lines.append(f"the reference answer, follow-ups and errata: `mmqb interview {topic.slug[:3]}` (key f), "
+                 "or the notebook's 参考答案 and 勘误 sections.")
+    return lines
 
 
 def next_review_line(workspace: Path, topic: Topic) -> str:

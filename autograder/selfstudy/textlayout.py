@@ -3,11 +3,14 @@
 Used by ``mmqb review`` (aligned columns, wrapped cards) and ``mmqb check`` feedback shown in a
 review session. Lines break between words or between two wide characters; Chinese punctuation
 stays with its neighbour (no line starts with ， or ” and none ends with “). Markdown from the
-question files is reflowed first, so the terminal's width decides where lines end.
+question files is reflowed first, so the terminal's width decides where lines end, and its
+formulas (``$...$``, ``$$...$$``) become Unicode text (pylatexenc): ``$\\frac{QK^\\top}{\\sqrt{d_k}}$``
+reads ``QKᵀ/√(d_k)``.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 
@@ -109,10 +112,45 @@ def reflow(text: str) -> str:
     return "\n".join(lines)
 
 
+_DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", flags=re.S)
+# Inline math as Markdown renderers read it: no space just inside either dollar ("$5 and $" is not math).
+_INLINE_MATH = re.compile(r"(?<![\\$])\$(?=\S)([^$\n]*?\S)\$(?!\d)")
+_CODE_SPAN = re.compile(r"(`[^`\n]*`)")
+_SUPERSCRIPTS = {"^2": "²", "^3": "³", "^{2}": "²", "^{3}": "³", "^⊤": "ᵀ", "^T": "ᵀ", "^{-1}": "⁻¹", "^-1": "⁻¹"}
+# pylatexenc writes \log\sigma as "logσ" and "a \cdot b" as "a ·b"; spaces put back for reading.
+_FUNCTION_GLUED = re.compile(r"\b(log|exp|softmax|max|min|sin|cos)(?=[^\s(\[{_^,.)=])")
+_DOT = re.compile(r"\s*·\s*")
+
+
+def _math(latex: str) -> str:
+    from pylatexenc.latex2text import LatexNodes2Text  # only when a formula is shown
+
+    # pylatexenc logs malformed macros as warnings (on the learner's screen) and writes "%s" for them.
+    logging.getLogger("pylatexenc").setLevel(logging.CRITICAL)
+    try:
+        text = LatexNodes2Text(math_mode="text", strict_latex_spaces=False).latex_to_text(latex)
+    except Exception:  # noqa: BLE001 - malformed LaTeX stays as written, never an error on screen
+        return latex
+    if "%s" in text and "%s" not in latex:
+        return latex
+    for sup, uni in _SUPERSCRIPTS.items():
+        text = text.replace(sup, uni)
+    return _DOT.sub(" · ", _FUNCTION_GLUED.sub(r"\1 ", text)).strip()
+
+
+def math_text(markdown: str) -> str:
+    """``markdown`` with every formula outside code spans written as Unicode text."""
+    parts = _CODE_SPAN.split(markdown)
+    for i in range(0, len(parts), 2):  # even parts are outside `code`
+        part = _DISPLAY_MATH.sub(lambda m: _math(m.group(1)), parts[i])
+        parts[i] = _INLINE_MATH.sub(lambda m: _math(m.group(1)), part)
+    return "".join(parts)
+
+
 def plain(markdown: str) -> str:
-    """Markdown made readable in a terminal: reflowed, no bold markers, headings as plain labels."""
+    """Markdown made readable in a terminal: reflowed, formulas as text, no bold markers, plain headings."""
     lines = []
-    for line in reflow(markdown.replace("**", "")).splitlines():
+    for line in reflow(math_text(markdown).replace("**", "")).splitlines():
         if line.startswith("#"):
             line = line.lstrip("#").strip()
         lines.append(line)

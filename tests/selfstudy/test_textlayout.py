@@ -2,9 +2,11 @@
 
 from datetime import UTC
 
+import pytest
+
 from autograder.selfstudy.schedule import Schedule
 from autograder.selfstudy.session import format_stats
-from autograder.selfstudy.textlayout import pad, width, wrap
+from autograder.selfstudy.textlayout import math_text, pad, plain, width, wrap
 
 
 def test_stats_columns_align_with_chinese_titles(tmp_path, clock):
@@ -31,3 +33,25 @@ def test_wrap_and_pad_count_display_columns():
     assert "".join(lines).replace(" ", "") == text.replace(" ", "")
     assert not any(line.startswith(("，", "；", "。", "”")) or line.endswith("“") for line in lines)
     assert width("缩放点积") == 8 and width(pad("缩放", 6)) == 6 and pad("ab", 6) == "ab    "
+
+
+@pytest.mark.parametrize(("markdown", "shown"), [
+    (r"$\mathrm{softmax}\left(\frac{QK^\top}{\sqrt{d_k}}\right)V$", "softmax(QKᵀ/√(d_k))V"),
+    (r"size $2 \cdot n_{\text{layers}} \cdot H_{kv}$ bytes", "size 2 · n_layers · H_kv bytes"),
+    (r"mapping $\lfloor h/G\rfloor$, $(S/p)^2$ tokens", "mapping ⌊h/G⌋, (S/p)² tokens"),
+    (r"$$-\log \sigma(\beta x)$$", "-log σ(βx)"),
+    ("code `x = $a$` stays, $5 and $", "code `x = $a$` stays, $5 and $"),  # no formula: untouched
+    (r"broken $\frac{a$ stays readable", r"broken \frac{a stays readable"),
+])
+def test_formulas_become_unicode_text(markdown, shown):
+    assert math_text(markdown) == shown
+
+
+def test_plain_shows_no_latex_in_any_key_point():
+    from autograder.topics import all_topics
+
+    for topic in all_topics():
+        for language in ("中文", "English"):
+            for _, point in topic.rubric(language):
+                text = plain(point)
+                assert "$" not in text and "\\" not in text, (topic.slug, text)
