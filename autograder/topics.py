@@ -68,10 +68,36 @@ class Topic:
             return ""
         return (body[zh + len("### 中文"):en] if language == "中文" else body[en + len("### English"):]).strip()
 
+    def requirement(self, language: str) -> str:
+        """What the exercise asks, as a card's front: its first paragraph, and when that paragraph
+        introduces a list (it ends with a colon) the list too, so the front never stops at ":"."""
+        return lead(self.language_block("Exercise", language))
+
     def rubric(self, language: str = "English") -> list[tuple[float, str]]:
         """``(points, key point)`` of every ``- [P] text`` line of the Rubric section."""
         found = re.findall(r"^- \[(\d+(?:\.\d+)?)\]\s*(.+)$", self.language_block("Rubric", language), flags=re.M)
         return [(float(points), text.strip()) for points, text in found]
+
+
+def lead(body: str) -> str:
+    """The first paragraph of Markdown ``body``, never ending on a colon: a paragraph that
+    introduces something (``:``/``：``) is followed by what it introduces (up to three blocks, no
+    table), and a last sentence that only introduces a table ("The checks try:") is left out."""
+    blocks = [b.strip() for b in re.split(r"\n\s*\n", body.strip()) if b.strip()]
+    if not blocks:
+        return ""
+    taken = blocks[:1]
+    for block in blocks[1:4]:
+        if not taken[-1].endswith((":", "：")) or block.startswith("|"):
+            break
+        taken.append(block)
+    text = "\n\n".join(taken)
+    if text.endswith((":", "：")):
+        start = len(text) - len(taken[-1])
+        cut = max(text.rfind(". "), text.rfind("; "), text.rfind("。"), text.rfind("；"))
+        if cut > start:
+            text = text[:cut + 1]
+    return text
 
 
 def parse_topic(path: Path) -> Topic:

@@ -3,10 +3,11 @@
 One note per interview question (every concept topic) and one per exercise's key idea
 (every topic), with 中文 and English fields side by side:
 
-- interview note: the question on the front; the reference answer's key points, the rubric and
-  the follow-up questions (when the topic has them) and the errata on the back;
-- exercise note: what to implement on the front; the hints (the key idea) and the errata (what
-  the seed's code got wrong) on the back.
+- interview note: the question on the front; on the back the key points an answer is graded on
+  (the rubric, a few lines to rate against), then folded away in a ``<details>`` section the
+  reference answer, the follow-up questions (when the topic has them) and the errata;
+- exercise note: what to implement on the front (the requirement and the list it introduces);
+  the hints (the key idea) on the back, the errata (what the seed's code got wrong) folded.
 
 Markdown becomes HTML; formulas become MathJax (``\\(...\\)`` and ``\\[...\\]``, which Anki
 renders itself). Ids are stable: the model and deck ids are constants and each note's guid
@@ -52,6 +53,7 @@ _CSS = """.card { font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaH
 h4 { margin: 0.8em 0 0.3em; }
 code { background: #f3f3f3; padding: 0 0.2em; }
 hr.lang { border: none; border-top: 1px dashed #ccc; }
+details.more summary { color: #555; cursor: pointer; margin-top: 0.6em; }
 """
 
 _MARKDOWN = mistune.create_markdown(escape=True, plugins=["table", "strikethrough"])
@@ -99,7 +101,7 @@ def language_blocks(section: str) -> dict[str, str]:
     return blocks
 
 
-def _back(topic: Topic, parts: list[tuple[str, str, str]], language: str) -> str:
+def _sections_html(topic: Topic, parts: list[tuple[str, str, str]], language: str) -> str:
     html_parts = []
     for name, heading_zh, heading_en in parts:
         body = language_blocks(topic.section(name))[language]
@@ -108,30 +110,38 @@ def _back(topic: Topic, parts: list[tuple[str, str, str]], language: str) -> str
     return "\n".join(html_parts)
 
 
+def _back(topic: Topic, lead: list[tuple[str, str, str]], more: list[tuple[str, str, str]], language: str) -> str:
+    """What to rate against (a few lines), then the rest folded away: a back one can rate honestly."""
+    rest = _sections_html(topic, more, language)
+    summary = "更多：" + "、".join(z.split("：")[0] for n, z, _ in more if topic.section(n)) if language == "中文" \
+        else "More: " + ", ".join(e.split(":")[0].lower() for n, _, e in more if topic.section(n))
+    folded = f'\n<details class="more"><summary>{summary}</summary>\n{rest}\n</details>' if rest else ""
+    return _sections_html(topic, lead, language) + folded
+
+
 def note_fields(item: Item) -> dict[str, str]:
     """The fields of an item's note, by name."""
     topic = item.topic
     if item.kind == INTERVIEW:
         front = language_blocks(topic.section("Interview question"))
-        parts = [("Reference answer", "参考答案要点", "Reference answer: key points"),
-                 ("Rubric", "评分要点", "Rubric: what a written answer is graded on"),
-                 ("Follow-up questions", "追问", "Follow-up questions"),
-                 ("Errata", "勘误：原答案错在哪里", "Errata: what the seed's answer got wrong")]
+        lead = [("Rubric", "评分要点", "Key points: what an answer is graded on")]
+        more = [("Reference answer", "参考答案", "Reference answer"),
+                ("Follow-up questions", "追问", "Follow-up questions"),
+                ("Errata", "勘误：原答案错在哪里", "Errata: what the seed's answer got wrong")]
         kind = "面试题 / Interview question"
         front_zh, front_en = to_html(front["中文"]), to_html(front["English"])
     else:
-        exercise = language_blocks(topic.section("Exercise"))
-        parts = [("Hints", "关键思路（提示）", "Key idea (hints)"),
-                 ("Errata", "勘误：原书代码错在哪里", "Errata: what the seed's code got wrong")]
+        lead = [("Hints", "关键思路（提示）", "Key idea (hints)")]
+        more = [("Errata", "勘误：原书代码错在哪里", "Errata: what the seed's code got wrong")]
         kind = "练习 / Exercise"
-        front_zh = to_html(exercise["中文"].split("\n\n")[0]) + "<p><b>关键思路和易错点是什么？</b></p>"
-        front_en = (to_html(exercise["English"].split("\n\n")[0])
+        front_zh = to_html(topic.requirement("中文")) + "<p><b>关键思路和易错点是什么？</b></p>"
+        front_en = (to_html(topic.requirement("English"))
                     + "<p><b>What is the key idea, and what is easy to get wrong?</b></p>")
     return {
         "Key": item.key, "Topic": topic.slug, "Kind": kind,
         "TitleZh": html.escape(topic.title_zh), "TitleEn": html.escape(topic.title_en),
         "FrontZh": front_zh, "FrontEn": front_en,
-        "BackZh": _back(topic, parts, "中文"), "BackEn": _back(topic, parts, "English"),
+        "BackZh": _back(topic, lead, more, "中文"), "BackEn": _back(topic, lead, more, "English"),
     }
 
 

@@ -16,6 +16,8 @@ import unicodedata
 
 from wcwidth import wcwidth
 
+from autograder.topics import lead
+
 
 def width(text: str) -> int:
     """Display width in a terminal: wide (CJK) characters count 2, combining marks 0."""
@@ -158,10 +160,11 @@ def plain(markdown: str) -> str:
 
 
 def first_paragraphs(section: str) -> str:
-    """The first paragraph of each language block of a section (``### 中文`` then ``### English``)."""
+    """The lead of each language block of a section (``### 中文`` then ``### English``): its first
+    paragraph, with the list that paragraph introduces (:func:`autograder.topics.lead`)."""
     parts = []
     for block in section.split("### ")[1:]:
         label, _, body = block.partition("\n")
-        paragraph = reflow(body.strip()).split("\n\n")[0]
+        paragraph = reflow(lead(body))
         parts.append(f"{label.strip()}: {paragraph}")
     return "\n\n".join(parts)

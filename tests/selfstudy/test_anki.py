@@ -79,6 +79,9 @@ def test_fields_are_bilingual_with_key_points_errata_and_mathjax(deck):
         back = ("Reference answer", "Errata") if key.startswith("interview:") else ("Hints", "Errata")
         for language, suffix in (("中文", "Zh"), ("English", "En")):
             shown = language_blocks(topic.section(front))[language].split("\n\n")[0]  # an exercise: its intro
+            if front == "Exercise":  # ... and never a front that stops at the colon introducing a list
+                assert not re.sub(r"<[^>]+>", "", note["Front" + suffix]).split("关键思路")[0].split(
+                    "What is the key idea")[0].rstrip().endswith((":", "：")), (key, language)
             assert _first_plain_run(shown, language) in note["Front" + suffix], (key, front, language)
             for name in back:
                 block = language_blocks(topic.section(name))[language]
@@ -151,13 +154,26 @@ def test_an_edited_text_keeps_its_note_guid(deck):
 def test_interview_back_has_rubric_and_follow_up_questions(deck):
     (notes, *_), _ = deck
     t01 = notes["interview:t01_class_balance"]
-    assert "<h4>Rubric: what a written answer is graded on</h4>" in t01["BackEn"]
+    assert t01["BackEn"].startswith("<h4>Key points: what an answer is graded on</h4>")
     assert "Separates class imbalance from modality imbalance" in t01["BackEn"]
     assert "<h4>追问</h4>" in t01["BackZh"] and r"\(\beta = (V-1)/V\)" in t01["BackZh"]
-    order = [t01["BackEn"].index(h) for h in ("Reference answer", "Rubric", "Follow-up questions", "Errata")]
+    # the key points to rate against, then the rest folded in one <details>
+    order = [t01["BackEn"].index(h) for h in ("Key points", "<details", "Reference answer", "Follow-up questions",
+                                              "Errata", "</details>")]
     assert order == sorted(order)
+    assert "<summary>更多：参考答案、追问、勘误</summary>" in t01["BackZh"]
     for note in notes.values():  # every topic that has the sections shows them
         topic = get_topic(note["Topic"])
         if note["Key"].startswith("interview:"):
-            assert ("Rubric:" in note["BackEn"]) == bool(topic.section("Rubric"))
+            assert ("Key points:" in note["BackEn"]) == bool(topic.section("Rubric"))
             assert ("Follow-up questions" in note["BackEn"]) == bool(topic.section("Follow-up questions"))
+
+
+def test_the_part_of_a_back_shown_before_unfolding_is_short(deck):
+    (notes, *_), _ = deck
+    shown = [len(re.sub(r"<details.*?</details>", "", note[field], flags=re.S))
+             for note in notes.values() for field in ("BackZh", "BackEn")]
+    full = [len(note[field]) for note in notes.values() for field in ("BackZh", "BackEn")]
+    # measured when the rubric became the lead: shown median ~590 characters, max ~1,350; full median ~2,600
+    assert sorted(shown)[len(shown) // 2] < 800 and max(shown) < 1600
+    assert sorted(full)[len(full) // 2] > 3 * sorted(shown)[len(shown) // 2]
