@@ -19,7 +19,7 @@ from typing import Any
 
 from autograder.results import SubmissionResult
 from autograder.selfstudy import daemon
-from autograder.selfstudy.schedule import EXERCISE, RATINGS, Schedule, relative
+from autograder.selfstudy.schedule import EXERCISE, Schedule, relative
 from autograder.selfstudy.store import Store
 from autograder.selfstudy.textlayout import plain, wrap
 from autograder.topics import QUESTIONS, Topic, get_topic, parse_topic
@@ -101,12 +101,15 @@ def full_score_summary(topic: Topic, columns: int | None = None) -> list[str]:
 
 
 def next_review_line(workspace: Path, topic: Topic) -> str:
-    """After ``mmqb check``: when the exercise comes back for review."""
+    """After a practice ``mmqb check``: an attempt, not a rating, and when the exercise is reviewed."""
     schedule = Schedule(workspace, topics=[topic])  # its card alone: the others do not change it
     state = schedule.card(f"{EXERCISE}:{topic.slug}")
+    if state.is_new:
+        return ("review: practice checks are recorded as attempts, not ratings; `mmqb review` brings this "
+                "exercise in as a new card")
     due = state.card.due.astimezone(schedule.tz)
-    return (f"review: this exercise counts as {RATINGS[int(state.reviews[-1][1])]}; "
-            f"next review {relative(state.card.due, schedule.now())} ({due.strftime('%Y-%m-%d')}, `mmqb review`)")
+    return (f"review: practice checks are recorded as attempts, not ratings; this exercise is next due "
+            f"{relative(state.card.due, schedule.now())} ({due.strftime('%Y-%m-%d')}) in `mmqb review`")
 
 
 def _topic(slug: str) -> Topic:
@@ -138,22 +141,29 @@ def grade(path: Path, timeout: float = 120.0, worker=None) -> dict[str, Any]:
             worker.close()
 
 
-def record_and_render(graded: dict[str, Any], workspace: Path) -> tuple[SubmissionResult, str]:
-    """Record a graded attempt in the workspace's store; return the result and the feedback text."""
+def record_and_render(graded: dict[str, Any], workspace: Path,
+                      practice: bool = True) -> tuple[SubmissionResult, str]:
+    """Record a graded attempt in the workspace's store; return the result and the feedback text.
+
+    ``practice``: a check outside a review, whose feedback ends by saying it is not a rating (a
+    review session rates the exercise itself and says what it counted as).
+    """
     result = SubmissionResult.from_dict(graded["result"])
     if not result.graded:
         return result, f"not graded: {result.message}"
     store = Store(workspace)
     topic = _topic(result.slug)
     store.record_attempt(topic.slug, result.score, result.max_score, result.status)
-    # the attempt is also the exercise's review rating
-    text = format_check(result, topic, store, graded["bank"]) + "\n" + next_review_line(workspace, topic)
+    text = format_check(result, topic, store, graded["bank"])
+    if practice:
+        text += "\n" + next_review_line(workspace, topic)
     if result.unsafe:
         text += ("\nnote: this machine allows no sandbox (no user namespaces), so your code ran with only "
                  "time and memory limits")
     return result, text
 
 
-def check_notebook(path: Path, workspace: Path, timeout: float = 120.0, worker=None) -> tuple[SubmissionResult, str]:
+def check_notebook(path: Path, workspace: Path, timeout: float = 120.0, worker=None,
+                   practice: bool = True) -> tuple[SubmissionResult, str]:
     """Grade ``path`` in the sandbox, record the attempt, return the result and the feedback."""
-    return record_and_render(grade(path, timeout, worker), workspace)
+    return record_and_render(grade(path, timeout, worker), workspace, practice)

@@ -6,12 +6,13 @@ algorithm Anki uses), never a formula of ours:
 
 - an interview question is rated by the learner (Again / Hard / Good / Easy) after comparing
   their answer with the key points; the ratings are the store's ``reviews`` table;
-- an exercise is rated by ``mmqb check``: a full score is Good, anything else (a failed check,
-  a crash) is Again. Its ratings are the store's ``attempts`` table itself, so the schedule
-  and the progress can never disagree;
+- an exercise is rated by its check in a review (``c`` in ``mmqb review``): a full score is
+  Good, anything else (a failed check, a crash) is Again. A ``mmqb check`` outside a review is
+  practice: it is recorded as an attempt (progress), never as a rating, so fixing and
+  re-checking a notebook three times in two minutes is not three recalls;
 - an item never reviewed (a topic never attempted) is new.
 
-Both tables are in the workspace's store (:mod:`autograder.selfstudy.store`). A card's state
+Both kinds of rating are in the workspace's store (:mod:`autograder.selfstudy.store`). A card's state
 is the replay of its ratings through ``fsrs.Scheduler.review_card`` in time order, so it
 survives any restart, and every rating is committed the moment it is given. Fuzzing is off:
 the same ratings at the same times always give the same due dates.
@@ -85,7 +86,7 @@ def all_items(topics: list[Topic] | None = None) -> list[Item]:
 
 
 def exercise_rating(score: float, max_score: float) -> fsrs.Rating:
-    """What a ``mmqb check`` counts as: Good at full score, Again otherwise."""
+    """What a check in a review counts as: Good at full score, Again otherwise."""
     return fsrs.Rating.Good if max_score > 0 and score >= max_score else fsrs.Rating.Again
 
 
@@ -146,7 +147,7 @@ def _utc(moment: datetime) -> datetime:
 
 
 class Schedule:
-    """The FSRS schedule of a workspace: its store's review ratings and ``mmqb check`` attempts, replayed."""
+    """The FSRS schedule of a workspace: its store's review ratings, replayed."""
 
     def __init__(self, workspace: Path, clock: Callable[[], datetime] | None = None,
                  tz: tzinfo | None = None, topics: list[Topic] | None = None) -> None:
@@ -180,10 +181,6 @@ class Schedule:
         for key, rating, at in self.store.reviews():
             if key in history:
                 history[key].append((datetime.fromtimestamp(at, UTC), fsrs.Rating(rating)))
-        for slug, score, max_score, at in self.store.attempts():
-            key = f"{EXERCISE}:{slug}"
-            if key in history:
-                history[key].append((datetime.fromtimestamp(at, UTC), exercise_rating(score, max_score)))
         for events in history.values():
             events.sort(key=lambda event: event[0])
         return history
@@ -230,9 +227,17 @@ class Schedule:
         item = self.item(key)
         value = parse_rating(rating)
         if item.kind != INTERVIEW:
-            raise ValueError(f"{key} is an exercise: it is rated by `mmqb check` (full score = Good, "
-                             f"otherwise Again), not by hand")
+            raise ValueError(f"{key} is an exercise: it is rated by its check in `mmqb review` (full score = "
+                             f"Good, otherwise Again), not by hand")
         self.store.record_review(key, int(value), self.now().timestamp())
+        return self.card(key)
+
+    def rate_exercise(self, key: str, score: float, max_score: float) -> CardState:
+        """Rate an exercise now by the score of its check in a review; store it at once, return the card."""
+        item = self.item(key)
+        if item.kind != EXERCISE:
+            raise ValueError(f"{key} is an interview question: the learner rates it (Again/Hard/Good/Easy)")
+        self.store.record_review(key, int(exercise_rating(score, max_score)), self.now().timestamp())
         return self.card(key)
 
     def new_today(self, states: dict[str, CardState] | None = None) -> int:

@@ -31,7 +31,6 @@ from autograder.selfstudy.schedule import (
     Item,
     Schedule,
     Stats,
-    exercise_rating,
     relative,
 )
 from autograder.selfstudy.textlayout import first_paragraphs, pad, plain, truncate, width, wrap
@@ -162,7 +161,7 @@ class SessionSummary:
 def _check_notebook(path: Path, workspace: Path):
     from autograder.selfstudy.client import check_notebook
 
-    return check_notebook(path, workspace)
+    return check_notebook(path, workspace, practice=False)  # the session rates it and says so
 
 
 def _header(term: Terminal, schedule: Schedule, item: Item, position: int, total: int) -> None:
@@ -256,11 +255,15 @@ def _interview(term: Terminal, schedule: Schedule, item: Item) -> int | str:
 def _exercise(term: Terminal, schedule: Schedule, item: Item, workspace: Path, check) -> int | str:
     topic = item.topic
     state = schedule.card(item.key)
-    if state.is_new:
+    practised = schedule.store.best().get(topic.slug)
+    if state.is_new and practised:
+        best, top, count = practised
+        term.write(f"new in your reviews; practised {count} time(s), best {best:g} / {top:g}: check it here to rate it")
+    elif state.is_new:
         term.write("never attempted (new): solve it in the notebook, then check it here or with `mmqb check`")
     else:
         at, rating, _ = state.reviews[-1]
-        term.write(f"last check {at.astimezone(schedule.tz).strftime('%Y-%m-%d %H:%M')}: "
+        term.write(f"last review {at.astimezone(schedule.tz).strftime('%Y-%m-%d %H:%M')}: "
                    f"{'full score (Good)' if rating == fsrs.Rating.Good else 'not full score (Again)'}")
     term.write("")
     _show(term, first_paragraphs(topic.section("Exercise")))
@@ -294,7 +297,11 @@ def _exercise(term: Terminal, schedule: Schedule, item: Item, workspace: Path, c
             result, text = check(notebook, workspace)
             for line in wrap(text, term.columns):
                 term.write(line)
-            rating = exercise_rating(result.score, result.max_score)
+            state = schedule.rate_exercise(item.key, result.score, result.max_score)
+            rating = state.reviews[-1][1]
+            due = state.card.due
+            term.write(f"review: this exercise counts as {RATINGS[int(rating)]}; next review "
+                       f"{relative(due, schedule.now())} ({due.astimezone(schedule.tz).strftime('%Y-%m-%d')})")
             return int(rating)
 
 

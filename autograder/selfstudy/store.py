@@ -5,13 +5,18 @@ through :class:`Store`. Three tables, one row per event (rows are never updated 
 
 - ``attempts(slug, score, max_score, status, checked_at)``: a graded ``mmqb check``;
 - ``answers(slug, answer, answered_at)``: an interview answer;
-- ``reviews(item, rating, reviewed_at)``: an interview question rated 1-4 (Again-Easy) in ``mmqb review``.
+- ``reviews(item, rating, reviewed_at)``: a rating in ``mmqb review``: an interview question rated
+  1-4 (Again-Easy) by the learner, an exercise rated by its check (full score Good, else Again).
 
 Times are seconds since the epoch. The schema version is SQLite's ``PRAGMA user_version``:
 
 - 0: the files of mmqb before this package: ``autograder/practice.py`` created ``attempts``
   and ``answers``, ``autograder/review.py`` added ``reviews`` on its first use; nothing was stamped;
-- 1: the same three tables with the same columns, all of them present, the version stamped.
+- 1: the same three tables with the same columns, all of them present, the version stamped;
+- 2: practice checks are attempts, not ratings: only a check in ``mmqb review`` rates an exercise
+  (a fix-and-recheck loop is practice, not three recalls). Version 1 to 2 keeps each learner's
+  schedule: every attempt, which version 1 counted as the exercise's rating, becomes that
+  rating in ``reviews``. A version-2 file is refused by the mmqb of version 1, as any newer one.
 
 Opening a store brings it to :data:`SCHEMA_VERSION` in one transaction. Version 0 to 1 checks
 the columns of the tables that exist, creates the missing ones (a learner who never ran
@@ -29,7 +34,7 @@ from pathlib import Path
 
 from autograder.selfstudy.workspace import store_path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TABLES = {  # table: its columns (name, type), every one NOT NULL
     "attempts": (("slug", "TEXT"), ("score", "REAL"), ("max_score", "REAL"), ("status", "TEXT"),
                  ("checked_at", "REAL")),
@@ -58,7 +63,14 @@ def _v0_to_v1(db: sqlite3.Connection, path: Path) -> None:
             raise StoreError(f"{path}: table {table} has columns {found}, expected {columns}")
 
 
-_MIGRATIONS = {0: _v0_to_v1}  # from version N to N + 1
+def _v1_to_v2(db: sqlite3.Connection, path: Path) -> None:
+    """Version 1 rated an exercise by every attempt: those ratings move to ``reviews`` (Good at full score)."""
+    db.execute("INSERT INTO reviews (item, rating, reviewed_at) "
+               "SELECT 'exercise:' || slug, CASE WHEN max_score > 0 AND score >= max_score THEN 3 ELSE 1 END, "
+               "checked_at FROM attempts ORDER BY checked_at")
+
+
+_MIGRATIONS = {0: _v0_to_v1, 1: _v1_to_v2}  # from version N to N + 1
 
 
 def migrate(path: Path) -> int:

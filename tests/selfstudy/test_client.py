@@ -80,9 +80,12 @@ def test_plain_grading_data_is_recorded_and_rendered(tmp_path, v0_expected):
     topic = get_topic(SLUG)
     assert text == format_check(result, topic, store, bank) + "\n" + next_review_line(tmp_path, topic)
     assert "progress: 0/30 topics solved, 1 attempted, 4/300 autograded points" in text
-    assert "review: this exercise counts as Again" in text and "no sandbox" not in text
+    # a practice check is an attempt (progress), never a review rating
+    assert text.splitlines()[-1] == ("review: practice checks are recorded as attempts, not ratings; "
+                                     "`mmqb review` brings this exercise in as a new card")
+    assert store.reviews() == [] and "no sandbox" not in text
     _, text = record_and_render({"result": full, "bank": bank}, tmp_path)  # graded unsandboxed
-    assert "review: this exercise counts as Good" in text.splitlines()[-2]
+    assert "practice checks are recorded as attempts, not ratings" in text.splitlines()[-2]
     assert text.endswith("so your code ran with only time and memory limits")
     ungraded = dict(partial, graded=False, score=None, status="error", message="the worker died")
     result, text = record_and_render({"result": ungraded, "bank": None}, tmp_path)

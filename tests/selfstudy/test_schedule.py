@@ -38,23 +38,32 @@ def test_interview_ratings_give_the_due_dates_fsrs_computes(tmp_path, clock, t0,
     assert schedule.card("interview:t13_clip_loss").is_new
 
 
-def test_exercise_ratings_come_from_check_scores(tmp_path, clock, t0, oracle):
+def test_exercise_ratings_come_from_checks_in_reviews_not_from_practice(tmp_path, clock, t0, oracle):
     schedule = Schedule(tmp_path, tz=UTC, clock=clock)
     progress = Store(tmp_path)
-    attempts = [(t0, 3, 10, "ok"), (t0 + timedelta(minutes=30), 10, 10, "ok"),
-                (t0 + timedelta(days=6), 0, 10, "timeout"), (t0 + timedelta(days=7), 10, 10, "ok")]
-    for at, score, top, status in attempts:
-        progress.record_attempt("t02_fusion_attention", score, top, status, at=at.timestamp())
+    # a fix-and-recheck loop outside a review: three attempts, no rating
+    for minutes, score in ((0, 3), (1, 6), (2, 10)):
+        at = t0 + timedelta(minutes=minutes)
+        progress.record_attempt("t02_fusion_attention", score, 10, "ok", at=at.timestamp())
+    assert schedule.card("exercise:t02_fusion_attention").is_new
+    assert progress.best()["t02_fusion_attention"] == (10, 10, 3)
+    checks = [(t0, 3, 10), (t0 + timedelta(minutes=30), 10, 10), (t0 + timedelta(days=6), 0, 10),
+              (t0 + timedelta(days=7), 10, 10)]
+    for at, score, top in checks:  # checks in reviews: full score Good, anything else Again
+        clock.now = at
+        schedule.rate_exercise("exercise:t02_fusion_attention", score, top)
     R = fsrs.Rating
-    expected = oracle.replay(oracle.exercise(), [(t0, R.Again), (attempts[1][0], R.Good),
-                                                 (attempts[2][0], R.Again), (attempts[3][0], R.Good)])
+    expected = oracle.replay(oracle.exercise(), [(t0, R.Again), (checks[1][0], R.Good),
+                                                 (checks[2][0], R.Again), (checks[3][0], R.Good)])
     state = schedule.card("exercise:t02_fusion_attention")
     assert state.card.due == expected[-1]
     assert [r for _, r, _ in state.reviews] == [R.Again, R.Good, R.Again, R.Good]
     # an exercise without learning steps: a failed check brings it back a day later, not in minutes
     assert oracle.replay(oracle.exercise(), [(t0, R.Again)])[0] - t0 >= timedelta(days=1)
-    with pytest.raises(ValueError, match="mmqb check"):
+    with pytest.raises(ValueError, match="its check in `mmqb review`"):
         schedule.rate("exercise:t02_fusion_attention", 3)
+    with pytest.raises(ValueError, match="the learner rates it"):
+        schedule.rate_exercise("interview:t05_attention", 10, 10)
 
 
 def test_state_survives_a_restart(tmp_path, clock, t0, oracle):
@@ -88,7 +97,7 @@ def test_stats_retention_and_forecast(tmp_path, clock, t0, oracle):
         clock.now = t0 + timedelta(days=days)
         schedule.rate("interview:t13_clip_loss", rating)
     clock.now = t0 + timedelta(days=20, minutes=30)
-    Store(tmp_path).record_attempt("t04_encoder_decoder", 10, 10, "ok", at=clock.now.timestamp())
+    schedule.rate_exercise("exercise:t04_encoder_decoder", 10, 10)
     stats = schedule.stats()
     assert (stats.recalled, stats.reviewed_learned) == (1, 2) and stats.retention == 0.5
     items = len(all_topics()) + sum(t.is_concept for t in all_topics())  # exercises + interview questions

@@ -66,13 +66,13 @@ def test_progress_keeps_best_score_per_topic(tmp_path):
 def test_a_new_store_has_one_schema_and_its_version(tmp_path):
     store = Store(tmp_path)
     assert store.path == tmp_path / ".mmqb" / "progress.sqlite"
-    assert store.found_version == 0 and store.version == SCHEMA_VERSION == 1
+    assert store.found_version == 0 and store.version == SCHEMA_VERSION == 2
     assert tables(store.path) == {name: [(n, t) for n, t in columns] for name, columns in TABLES.items()}
     store.record_answer("t05_attention", "注意力")
     store.record_review("interview:t05_attention", 3, 1000.0)
     assert store.answers("t05_attention") == ["注意力"]
     assert store.reviews() == [("interview:t05_attention", 3, 1000.0)]
-    assert Store(tmp_path).found_version == 1
+    assert Store(tmp_path).found_version == SCHEMA_VERSION
 
 
 def test_a_v0_workspace_keeps_its_progress_answers_and_reviews(v0_workspace, v0_expected):
@@ -84,7 +84,8 @@ def test_a_v0_workspace_keeps_its_progress_answers_and_reviews(v0_workspace, v0_
     assert store.found_version == 0 and store.version == SCHEMA_VERSION
     assert {slug: list(v) for slug, v in store.best().items()} == expected["best"]
     assert {slug: store.answers(slug) for slug in expected["answers"]} == expected["answers"]
-    assert len(store.attempts()) == 9 and len(store.reviews()) == 7
+    # version 2: each of the 9 attempts, version 1's exercise rating, is now a rating in reviews
+    assert len(store.attempts()) == 9 and len(store.reviews()) == 7 + 9
     for at, seen in expected["schedule"].items():
         schedule = Schedule(workspace, clock=lambda at=at: datetime.fromisoformat(at), tz=UTC, topics=V0_BANK)
         assert {key: card_view(state) for key, state in schedule.cards().items()} == seen["cards"]
@@ -110,7 +111,7 @@ def test_a_v0_store_made_before_any_review_gets_its_reviews_table(v0_workspace, 
     expected = v0_expected["progress_only"]
     assert {slug: list(v) for slug, v in store.best().items()} == expected["best"]
     assert store.answers("t05_attention") == expected["answers"]["t05_attention"]
-    assert store.reviews() == []
+    assert [(item, rating) for item, rating, _ in store.reviews()] == [("exercise:t05_attention", 3)]
     assert [int(r) for _, r, _ in Schedule(workspace).card("exercise:t05_attention").reviews] == [3]
 
 
@@ -145,9 +146,9 @@ def test_an_older_mmqb_still_reads_and_writes_a_migrated_store(v0_workspace):
 def test_a_store_of_a_newer_version_is_refused_untouched(tmp_path):
     path = Store(tmp_path).path
     with sqlite3.connect(path) as db:
-        db.execute("PRAGMA user_version = 2")
+        db.execute("PRAGMA user_version = 3")
     before = path.read_bytes()
-    with pytest.raises(StoreError, match="schema version 2; this mmqb knows versions up to 1"):
+    with pytest.raises(StoreError, match="schema version 3; this mmqb knows versions up to 2"):
         Store(tmp_path)
     assert path.read_bytes() == before
 
