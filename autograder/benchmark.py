@@ -280,8 +280,10 @@ def run_mmqb(course: Path, slugs: list[str], workers: int) -> tuple[float, TreeM
 
 def submission_times(course: Path) -> dict[tuple[str, str], float]:
     """``(assignment, student) -> seconds`` the engine spent on it, from each ``.mmqb.json``."""
+    from autograder.course.course import Course
+
     times = {}
-    for path in (course / "autograded").glob(f"*/*/*{RESULT_SUFFIX}"):
+    for path in Course(course).result_files():
         data = json.loads(path.read_text(encoding="utf-8"))
         times[(path.parent.name, path.parent.parent.name)] = float(data.get("execution_time", 0.0))
     return times

@@ -82,6 +82,21 @@ def _refused(exc: Exception) -> None:
     raise SystemExit(2)
 
 
+# What makes a folder an nbgrader course: any of these (nbgrader itself needs none of them to
+# exist, so without the check a typo in --course would create an empty gradebook there).
+COURSE_MARKS = ("nbgrader_config.py", "gradebook.db", "source", "release", "submitted", "autograded")
+
+
+def _course_folder(course_dir: str) -> Path:
+    """``course_dir`` if it looks like an nbgrader course folder; else a one-line refusal, nothing written."""
+    path = Path(course_dir)
+    if not any((path / mark).exists() for mark in COURSE_MARKS):
+        where = "this folder" if course_dir == "." else str(path)
+        raise click.ClickException(f"{where} is not an nbgrader course folder (no nbgrader_config.py, source/ "
+                                   "or submitted/): run in the course folder or pass --course DIR")
+    return path
+
+
 @main.command()
 @click.argument("notebooks", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
@@ -163,7 +178,7 @@ def autograde(assignments: tuple[str, ...], course_dir: str, workers: int | None
     from autograder.errors import EngineFault, IsolationUnavailable, MmqbError
 
     try:
-        summary = run_autograde(Path(course_dir), list(assignments), workers=workers, scheduler=scheduler,
+        summary = run_autograde(_course_folder(course_dir), list(assignments), workers=workers, scheduler=scheduler,
                                 cluster_credentials=Path(cluster_credentials) if cluster_credentials else None,
                                 insecure_scheduler=insecure_scheduler, db_url=db_url, timeout=timeout,
                                 memory_mib=memory, force=force,
@@ -185,6 +200,39 @@ def autograde(assignments: tuple[str, ...], course_dir: str, workers: int | None
         click.echo(f"{len(not_graded)} submission(s) not graded (nothing recorded; fix and run again):", err=True)
         for task, reason in not_graded:
             click.echo(f"  {task.student}/{task.assignment}: not graded: {reason}", err=True)
+        raise SystemExit(1)
+
+
+@main.command()
+@click.argument("assignment")
+@click.option("--course", "course_dir", default=".", show_default=True, type=click.Path(file_okay=False, exists=True),
+              help="nbgrader course folder that `mmqb autograde` graded.")
+@click.option("--student", default=None, help="Only this student's page (default: every graded submission).")
+@click.option("--db", "db_url", default=None, help="Gradebook SQLAlchemy URL [c.CourseDirectory.db_url].")
+def feedback(assignment: str, course_dir: str, student: str | None, db_url: str | None) -> None:
+    """Write the feedback pages of ASSIGNMENT again with the gradebook's manual grades and comments.
+
+    Run it after grading the written answers in the formgrader, instead of `nbgrader
+    generate_feedback`; then `nbgrader release_feedback ASSIGNMENT` ships the pages. Exits with
+    status 1 when a submission in the gradebook gets no page (not graded by `mmqb autograde`).
+    """
+    from autograder.course.feedback import write_feedback
+    from autograder.errors import MmqbError
+
+    try:
+        summary = write_feedback(_course_folder(course_dir), assignment, student=student, db_url=db_url)
+    except (MmqbError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for page in summary.pages:
+        pending = ", ".join(w.grade_id for w in page.marks.pending)
+        click.echo(f"  {page.student}: {page.marks.final:g} / {page.marks.max_score:g}"
+                   + (f" ({pending} not graded yet)" if pending else ""))
+    click.echo(f"wrote {len(summary.pages)} feedback page(s) of {assignment}; "
+               f"ship them with: nbgrader release_feedback {assignment}")
+    if summary.skipped:
+        click.echo(f"{len(summary.skipped)} submission(s) without a page:", err=True)
+        for who, why in summary.skipped:
+            click.echo(f"  {who}: {why}", err=True)
         raise SystemExit(1)
 
 
@@ -258,13 +306,21 @@ def benchmark(students: int, topic_list: str, workers: int, nbgrader_sample: int
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None,
               help="Also export one row per (assignment, student) as CSV.")
 @click.option("--db", "db_url", default=None, help="Gradebook SQLAlchemy URL [c.CourseDirectory.db_url].")
-def report(course_dir: str, out_path: str | None, csv_path: str | None, db_url: str | None) -> None:
-    """Write a self-contained HTML report of a graded course: scores, failing checks, crashes, times."""
+@click.option("--lms", "lms_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write a final-grade CSV (one row per student) for a Canvas or Moodle gradebook import.")
+@click.option("--lms-format", type=click.Choice(["canvas", "moodle"]), default="canvas", show_default=True,
+              help="The --lms CSV's student columns: Canvas's (SIS User ID ...) or Moodle's (ID number ...).")
+@click.option("--similarity/--no-similarity", default=True, show_default=True,
+              help="Compare the students' solution cells and show the pairs that are unusually alike.")
+def report(course_dir: str, out_path: str | None, csv_path: str | None, db_url: str | None, lms_path: str | None,
+           lms_format: str, similarity: bool) -> None:
+    """Write a self-contained HTML report of a graded course: students, checks to review, crashes, times."""
     from autograder.report import write_report
 
     out = Path(out_path) if out_path else Path(course_dir) / "report.html"
     try:
-        summary = write_report(Path(course_dir), out, Path(csv_path) if csv_path else None, db_url)
+        summary = write_report(_course_folder(course_dir), out, Path(csv_path) if csv_path else None, db_url,
+                               Path(lms_path) if lms_path else None, lms_format, similarity)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     problems = sum(n for status, n in summary.status_counts.items() if status != "ok")
@@ -272,7 +328,8 @@ def report(course_dir: str, out_path: str | None, csv_path: str | None, db_url: 
                f"{summary.needs_manual_grading} need manual grading")
     for assignment in summary.assignments:
         click.echo(f"  {assignment}: mean {summary.mean_score[assignment]:.2f}/{summary.max_score[assignment]:g}")
-    click.echo(f"report: {out}" + (f"; CSV: {csv_path}" if csv_path else ""))
+    click.echo(f"report: {out}" + (f"; CSV: {csv_path}" if csv_path else "")
+               + (f"; LMS grades ({lms_format}): {lms_path}" if lms_path else ""))
 
 
 _WORKSPACE = click.option("--workspace", type=click.Path(file_okay=False), default=None,

@@ -178,7 +178,7 @@ def store(course: Course, gb, task: Task, result: SubmissionResult) -> float | N
     """
     submitted = read_notebook(task.path)
     return gradebook.record(course, gb, task, result, submitted, before_commit=lambda penalty: outputs.write_outputs(
-        course, task, result, penalty, submitted))
+        course, task, result, penalty, submitted, gb))
 
 
 def _store(course: Course, gb, task: Task, result: SubmissionResult) -> str | None:

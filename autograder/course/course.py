@@ -25,6 +25,11 @@ from autograder.engine import release_notebook
 RESULT_SUFFIX = ".mmqb.json"
 TIMESTAMP_BYTES = 256
 CLAIMS = ".mmqb-claims"
+# mmqb's own files of a course, where no nbgrader step looks: never under autograded/ (nbgrader's
+# generate_feedback copies every other file of autograded/<student>/<assignment>/ to the feedback
+# folder that release_feedback ships to the student)
+PRIVATE = ".mmqb"
+RESULTS = "results"
 
 
 @dataclass(frozen=True)
@@ -141,9 +146,34 @@ class Course:
         """Where the autograded notebook of ``task`` goes."""
         return self.autograded_dir(task) / f"{task.assignment}.ipynb"
 
+    def results_dir(self) -> Path:
+        """``<course>/.mmqb/results``: the engine's results, private to the graders (never shipped)."""
+        return self.root / PRIVATE / RESULTS
+
     def result_path(self, task: Task) -> Path:
-        """Where the full result (every check's verdict and message, no check code) goes."""
+        """Where the full result (every check's verdict and message, no check code) goes.
+
+        ``<course>/.mmqb/results/<student>/<assignment>/<assignment>.mmqb.json``: the autograded
+        folder's layout under a folder no nbgrader step copies from.
+        """
+        return self.results_dir() / task.student / task.assignment / f"{task.assignment}{RESULT_SUFFIX}"
+
+    def legacy_result_path(self, task: Task) -> Path:
+        """Where earlier versions of mmqb wrote the result: beside the autograded notebook (still read)."""
         return self.autograded_dir(task) / f"{task.assignment}{RESULT_SUFFIX}"
+
+    def result_files(self) -> list[Path]:
+        """Every result file of the course, sorted; a legacy one only where no new one exists.
+
+        Each sits in ``<student>/<assignment>/`` (the new place and the legacy autograded folder).
+        """
+        found = {}
+        legacy = self.folder(self.coursedir.autograded_directory, "*", "*") / f"*{RESULT_SUFFIX}"
+        for path in sorted(self.root.glob(legacy.relative_to(self.root).as_posix())):
+            found[(path.parent.parent.name, path.parent.name)] = path
+        for path in sorted(self.results_dir().glob(f"*/*/*{RESULT_SUFFIX}")):
+            found[(path.parent.parent.name, path.parent.name)] = path
+        return sorted(found.values())
 
     def feedback_path(self, task: Task) -> Path:
         """Where the feedback page of ``task`` goes."""

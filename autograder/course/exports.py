@@ -1,9 +1,11 @@
 """What a graded course holds, as rows: the gradebook joined with the engine's result files, and
-the course's one CSV export (``mmqb autograde --csv``, ``mmqb report --csv``).
+the course's CSV exports: one line per submission (``mmqb autograde --csv``, ``mmqb report
+--csv``) and the final grades for an LMS import (``mmqb report --lms``, :func:`write_lms_csv`).
 
 One row per (assignment, student): nbgrader's gradebook gives the recorded scores, late
-penalties and which written answers still need a human; ``<assignment>.mmqb.json`` beside each
-autograded notebook gives the engine's result (status, every check's verdict, execution time).
+penalties, student names and which written answers still need a human; the submission's
+result file (``Course.result_files``) gives the engine's result (status, every check's
+verdict, execution time).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from autograder.course.course import RESULT_SUFFIX, Course
+from autograder.course.course import Course
 from autograder.course.gradebook import open_gradebook
 from autograder.results import SubmissionResult
 
@@ -96,14 +98,13 @@ def read_result(path: Path) -> tuple[dict[str, Any], SubmissionResult] | None:
 
 
 def _merge_results(course: Course, rows: dict[tuple[str, str], Row]) -> int:
-    """Fill ``rows`` from every ``autograded/<student>/<assignment>/*.mmqb.json``; return unreadable count.
+    """Fill ``rows`` from every result file of the course (``Course.result_files``); return unreadable count.
 
     The gradebook's score wins (an instructor may have overridden it); a result file without a
     gradebook submission still makes a row, scored from the file.
     """
     unreadable = 0
-    pattern = course.folder(course.coursedir.autograded_directory, "*", "*") / f"*{RESULT_SUFFIX}"
-    for path in sorted(course.root.glob(pattern.relative_to(course.root).as_posix())):
+    for path in course.result_files():
         parsed = read_result(path)
         if parsed is None:
             unreadable += 1
@@ -187,3 +188,100 @@ def write_csv(rows: list[Row], path: Path) -> None:
                 r.assignment, r.student, f"{r.score:g}", f"{r.max_score:g}", _num(r.total_score),
                 _num(r.total_max), _num(r.late_penalty), str(r.needs_manual).lower(), r.status,
                 seconds, ";".join(r.failed_checks))])
+
+
+# --------------------------------------------------------------------------- LMS grade export
+
+@dataclass(frozen=True)
+class Student:
+    """A student as nbgrader's gradebook knows them (names and email may be empty)."""
+
+    id: str
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+
+    @property
+    def name(self) -> str:
+        """``First Last`` (empty when the gradebook has neither)."""
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+def gradebook_students(course_dir: Path, db_url: str | None = None) -> dict[str, Student]:
+    """Every student of the gradebook, by id, with the name fields nbgrader stores (None made empty)."""
+    course = Course(Path(course_dir), db_url)
+    with open_gradebook(course) as gb:
+        return {s.id: Student(s.id, s.first_name or "", s.last_name or "", s.email or "") for s in gb.students}
+
+
+def final_score(row: Row) -> float:
+    """nbgrader's final score of a submission: ``max(0, raw_score - late_submission_penalty)``.
+
+    ``raw_score`` is every graded cell (a grader's manual score before the auto score), as
+    ``nbgrader export`` computes it; a row known only from a result file has its autograded score.
+    """
+    raw = row.total_score if row.total_score is not None else row.score
+    return max(0.0, raw - (row.late_penalty or 0.0))
+
+
+LMS_FORMATS = ("canvas", "moodle")
+CANVAS_IDENTITY = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+MOODLE_IDENTITY = ["ID number", "First name", "Last name", "Email address"]
+
+
+def _score_cell(value: float) -> str:
+    """A score as a plain number (two decimals at most, no trailing zeros)."""
+    text = f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def write_lms_csv(rows: list[Row], students: dict[str, Student], path: Path, fmt: str = "canvas") -> None:
+    """A final-grade CSV for an LMS gradebook import (``mmqb report --lms FILE [--lms-format ...]``).
+
+    One line per student (every student of the gradebook, and anyone with only a result file),
+    sorted by id; one column per assignment that at least one student submitted, named as the
+    assignment, holding nbgrader's final score (:func:`final_score`); a student who did not
+    submit it gets 0, as in ``nbgrader export``.
+
+    ``fmt="canvas"``: Canvas's gradebook import columns ``Student`` (``Last, First``, else the
+    id), ``ID`` (Canvas's own user id: unknown here, left empty), ``SIS User ID`` and ``SIS Login
+    ID`` (both the nbgrader student id, which Canvas matches on), ``Section`` (empty), then the
+    assignments; no total (Canvas computes its own, and an unknown column would become a new
+    assignment).
+
+    ``fmt="moodle"``: ``ID number`` (the nbgrader student id), ``First name``, ``Last name``,
+    ``Email address``, the assignments, then ``Total``; at import choose ``ID number`` (or
+    ``Email address``) as the column that identifies the user and map each assignment column to
+    its grade item (``Total`` may be ignored).
+
+    Every text cell is made safe against spreadsheet formula injection (:func:`spreadsheet_safe`);
+    scores stay plain numbers.
+
+    Raises:
+        ValueError: ``fmt`` is not one of :data:`LMS_FORMATS`.
+    """
+    if fmt not in LMS_FORMATS:
+        raise ValueError(f"unknown LMS format {fmt!r}: one of {', '.join(LMS_FORMATS)}")
+    assignments = sorted({r.assignment for r in rows})
+    scores = {(r.assignment, r.student): final_score(r) for r in rows}
+    people = dict(students)
+    for r in rows:
+        people.setdefault(r.student, Student(r.student))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(spreadsheet_safe(h) for h in
+                        (CANVAS_IDENTITY if fmt == "canvas" else MOODLE_IDENTITY) + assignments
+                        + ([] if fmt == "canvas" else ["Total"]))
+        for sid in sorted(people):
+            person = people[sid]
+            marks = [scores.get((a, sid), 0.0) for a in assignments]
+            if fmt == "canvas":
+                shown = ", ".join(p for p in (person.last_name, person.first_name) if p) or sid
+                identity = [shown, "", sid, sid, ""]
+                totals = []
+            else:
+                identity = [sid, person.first_name, person.last_name, person.email]
+                totals = [_score_cell(sum(marks))]
+            writer.writerow([spreadsheet_safe(cell) for cell in identity + [_score_cell(m) for m in marks] + totals])

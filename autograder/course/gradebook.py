@@ -7,6 +7,11 @@ unchanged written answer scores 0 and needs no grader, as ``nbgrader.utils.deter
 decides from the cell checksum), the "No response." comments, and the late-submission penalty
 through the configured ``AssignLatePenalties.plugin_class``. A submission counts as finished
 only when its outputs and its grades exist for the same submission timestamp.
+
+:func:`marks` reads back what a feedback page shows: every written answer's points and comment
+(a grader's, from the formgrader, or nbgrader's "No response."), and the score as nbgrader's
+``generate_feedback`` computes it (every graded cell, manual scores first, less the recorded
+late penalty).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import json
 import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import nbformat
 
@@ -188,3 +194,70 @@ def _unchanged(gb, task: Task, grade_id: str, cell: nbformat.NotebookNode) -> bo
 def _answer_score(gb, task: Task, grade_id: str, cell: nbformat.NotebookNode) -> float | None:
     """``nbgrader.utils.determine_grade`` of a written answer: 0 when unchanged, else None (a human grades it)."""
     return 0.0 if _unchanged(gb, task, grade_id, cell) else None
+
+
+@dataclass(frozen=True)
+class WrittenAnswer:
+    """One written-answer cell of a submission, as the gradebook holds it."""
+
+    grade_id: str
+    question: str  # the release's text before the answer cell
+    answer: str | None  # the student's text (None: the cell is not in the submission)
+    max_points: float
+    points: float | None  # nbgrader's Grade.score; None: no grader has given points yet
+    comment: str  # nbgrader's Comment.comment: the grader's, else the autograder's ("No response.")
+    by_hand: bool  # the points are a grader's (Grade.manual_score)
+
+
+@dataclass(frozen=True)
+class Marks:
+    """A submission's scores as nbgrader's ``generate_feedback`` computes them, and its written answers."""
+
+    score: float  # SubmissionNotebook.score: every graded cell, a manual score before the auto score
+    max_score: float
+    late_penalty: float  # as recorded (0: on time)
+    code_score: float
+    code_max: float
+    written: list[WrittenAnswer] = field(default_factory=list)
+
+    @property
+    def final(self) -> float:
+        """``score - late_penalty``: the score nbgrader's feedback page shows."""
+        return self.score - self.late_penalty
+
+    @property
+    def pending(self) -> list[WrittenAnswer]:
+        """The written answers no grader has given points yet (they count 0 until one does)."""
+        return [w for w in self.written if w.points is None]
+
+
+def marks(course: Course, gb, task: Task, answers: dict[str, str]) -> Marks:
+    """What the gradebook holds for ``task`` now (inside a transaction: its flushed state).
+
+    ``answers`` is ``grade_id -> the student's text`` of the graded submission's answer cells.
+    """
+    gb.db.flush()
+    gb.db.expire_all()  # column properties (Grade.score, notebook.score) as the database has them now
+    notebook = gb.find_submission_notebook(task.assignment, task.assignment, task.student)
+    grades = {g.name: g for g in notebook.grades}
+    comments = {c.name: c for c in notebook.comments}
+    release = course.release(task.assignment)
+    written, question = [], ""
+    for cell in release.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if not meta:
+            question = cell.source if cell.cell_type == "markdown" else ""
+            continue
+        grade = grades.get(meta.get("grade_id"))
+        if cell.cell_type == "markdown" and meta.get("solution") and meta.get("grade") and grade is not None:
+            points = None if grade.manual_score is None and grade.auto_score is None else float(grade.score)
+            comment = comments.get(grade.name)
+            written.append(WrittenAnswer(grade.name, question, answers.get(grade.name), float(grade.max_score or 0),
+                                         points, (comment.comment or "") if comment is not None else "",
+                                         grade.manual_score is not None))
+        question = ""
+    code = [g for g in notebook.grades if g.cell.cell_type == "code"]
+    return Marks(score=float(notebook.score or 0.0), max_score=float(notebook.max_score or 0.0),
+                 late_penalty=float(notebook.late_submission_penalty or 0.0),
+                 code_score=float(sum(g.score or 0.0 for g in code)),
+                 code_max=float(sum(g.max_score or 0.0 for g in code)), written=written)

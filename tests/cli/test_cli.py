@@ -35,3 +35,11 @@ def test_grade_json_is_gradescope_results_and_nothing_else(tmp_path):
     text = proc.stdout
     assert "def " not in text and "_np_attention" not in text and "_qkv" not in text
     assert abs(sum(t["score"] for t in results["tests"]) - results["score"]) < 1e-9
+
+
+def test_autograde_outside_a_course_is_one_line_and_writes_nothing(tmp_path):
+    proc = subprocess.run([MMQB, "autograde", "t05_attention"], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == ("Error: this folder is not an nbgrader course folder (no nbgrader_config.py, "
+                                   "source/ or submitted/): run in the course folder or pass --course DIR")
+    assert list(tmp_path.iterdir()) == []

@@ -7,7 +7,8 @@
 - Settings: a course whose ``nbgrader_config.py`` sets ``c.Mmqb.*`` and another ``db_url`` is
   graded with no flags.
 - Engine faults are never grades; two concurrent runs grade each submission once.
-- The whole cycle with two real Unix users and an exchange (root only).
+- The whole cycle with two real Unix users and an exchange (root only), with a written answer
+  graded by hand and ``mmqb feedback`` before ``release_feedback``.
 """
 
 import copy
@@ -386,6 +387,7 @@ def test_two_concurrent_runs_grade_each_submission_once(backend, tmp_path):
 
 STUDENTS = ("mmqbstu1", "mmqbstu2")
 CYCLE = ["t05_attention", "t13_clip_loss"]
+WRITTEN = "Attention: softmax(QK^T / sqrt(d)) V."
 
 
 def _as_student(user, python, *args, cwd):
@@ -419,6 +421,7 @@ def test_whole_cycle_with_two_unix_users(unix_students, any_user_python, tmp_pat
             (STUDENTS[1], CYCLE[0]): load_mutants(CYCLE[0])[0].apply(reference_source(CYCLE[0])),
             (STUDENTS[1], CYCLE[1]): reference_cell(CYCLE[1]),
         }
+        written = {(STUDENTS[0], CYCLE[0]): WRITTEN, (STUDENTS[1], CYCLE[1]): "CLIP: symmetric InfoNCE."}
         for user in unix_students:
             work = base / user
             work.mkdir()
@@ -428,7 +431,10 @@ def test_whole_cycle_with_two_unix_users(unix_students, any_user_python, tmp_pat
                 _as_student(user, python, "fetch_assignment", slug, cwd=work)
                 path = work / slug / f"{slug}.ipynb"
                 fetched = nbformat.read(path, as_version=4)
-                nbformat.write(submission_notebook(fetched, answers[(user, slug)]), path)
+                submission = submission_notebook(fetched, answers[(user, slug)])
+                if (user, slug) in written:
+                    _with_answer(submission, written[(user, slug)])
+                nbformat.write(submission, path)
                 _as_student(user, python, "submit", slug, cwd=work)
         for slug in CYCLE:
             _nbgrader(course, "collect", slug)
@@ -445,9 +451,6 @@ def test_whole_cycle_with_two_unix_users(unix_students, any_user_python, tmp_pat
         # mmqb opens the gradebook with the course's id: nbgrader's check_course adds no default_course row
         with sqlite3.connect(course / "gradebook.db") as db:
             assert [row[0] for row in db.execute("select id from course")] == ["mmqb"]
-        for slug in CYCLE:
-            _nbgrader(course, "generate_feedback", slug)
-            _nbgrader(course, "release_feedback", slug)
         _nbgrader(course, "export", "--to", str(tmp_path / "export.csv"))
         with open(tmp_path / "export.csv", newline="") as fh:
             exported = {(r["assignment"], r["student_id"]): float(r["raw_score"]) for r in csv.DictReader(fh)}
@@ -458,17 +461,42 @@ def test_whole_cycle_with_two_unix_users(unix_students, any_user_python, tmp_pat
         assert ours[(CYCLE[0], STUDENTS[0])] == max_score[CYCLE[0]] and ours[(CYCLE[1], STUDENTS[0])] == 0
         assert 0 < ours[(CYCLE[0], STUDENTS[1])] < max_score[CYCLE[0]]
         assert ours[(CYCLE[1], STUDENTS[1])] == max_score[CYCLE[1]]
+        # the formgrader's manual grade of one written answer; the other stays ungraded
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="mmqb") as gb:
+            grade = gb.find_grade(f"{CYCLE[0].replace('_', '-')}-answer", CYCLE[0], CYCLE[0], STUDENTS[0])
+            grade.manual_score, grade.needs_manual_grade = 2.0, False
+            gb.find_comment(grade.name, CYCLE[0], CYCLE[0], STUDENTS[0]).manual_comment = "Good: <b>why</b> scale?"
+            gb.db.commit()
+        for slug in CYCLE:
+            proc = _run([str(BIN / "mmqb"), "feedback", slug, "--course", str(course)], course)
+            assert f"wrote 2 feedback page(s) of {slug}" in proc.stdout, proc.stdout
+            _nbgrader(course, "release_feedback", slug)
+        answer_points = {slug: get_topic(slug).answer_points for slug in CYCLE}
+        manual = {(STUDENTS[0], CYCLE[0]): 2.0}
         hidden_names = {c.probe.__name__ for slug in CYCLE for c in load_suite(slug).checks if c.hidden}
         for user in unix_students:
             for slug in CYCLE:
                 _as_student(user, python, "fetch_feedback", slug, cwd=base / user)
+                fetched = [p for p in (base / user / slug / "feedback").rglob("*") if p.is_file()]
                 pages = list((base / user / slug / "feedback").glob("*/*.html"))
-                assert len(pages) == 1, pages
+                assert len(pages) == 1 and fetched == pages, fetched  # the page, nothing internal
                 assert pages[0].stat().st_uid == pwd.getpwnam(user).pw_uid
                 page = pages[0].read_text(encoding="utf-8")
                 assert "BEGIN HIDDEN TESTS" not in page and not any(f"def {n}" in page for n in hidden_names)
+                assert str(course) not in page and sys.prefix not in page and str(ROOT) not in page
                 score = ours[(slug, user)]
                 assert f"{score:g} / {max_score[slug]:g}" in page
+                total = score + manual.get((user, slug), 0.0)
+                assert f'<b class="total">{total:g} / {max_score[slug] + answer_points[slug]:g}</b>' in page
+                if (user, slug) in manual:
+                    assert f'<b class="points">2 / {answer_points[slug]:g}</b>' in page
+                    assert "Good: &lt;b&gt;why&lt;/b&gt; scale?" in page and WRITTEN in page
+                elif (user, slug) in written:
+                    assert "Not graded yet (graded by hand" in page and "CLIP: symmetric InfoNCE." in page
+                else:
+                    assert "No response." in page and "All written answers are graded." in page
                 for check in load_suite(slug).checks:
                     assert re.search(re.escape(check.id) + r"(?: \(hidden\))?</td>", page), check.id
                 rows = re.findall(r'<td class="num">([\d.]+) / ([\d.]+)</td>', page)

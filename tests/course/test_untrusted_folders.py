@@ -64,7 +64,8 @@ def test_only_regular_files_are_copied_and_feedback_holds_only_what_the_grader_m
     auto, feedback = course.autograded_dir(task), course.feedback_dir(task)
     solution_module = (ROOT / "solutions" / f"{SLUG}.py").read_text().split('"""')[1]  # its docstring
     assert sorted(p.name for p in auto.iterdir()) == sorted(
-        [f"{SLUG}.ipynb", f"{SLUG}.mmqb.json", "notes.txt", "submission_secret.txt", "timestamp.txt"])
+        [f"{SLUG}.ipynb", "notes.txt", "submission_secret.txt", "timestamp.txt"])
+    assert course.result_path(task).is_file()  # the engine's result: under <course>/.mmqb/, never shipped
     made = sorted([f"{SLUG}.html", "submission_secret.txt", "timestamp.txt"])
     assert sorted(p.name for p in feedback.iterdir()) == made
     for folder in (auto, feedback):
@@ -96,6 +97,24 @@ def test_the_autograded_notebook_keeps_the_releases_cell_types_and_no_markup(cou
     assert "&lt;img src=x onerror=alert(1)&gt;" in markdown  # the student's text, kept as text
     solution = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("solution"))
     assert solution.cell_type == "code" and "<script>" in solution.source  # the release's type: shown as code
+
+
+def test_the_formgrader_page_leaves_out_the_runtime_source(course, hostile_folder):
+    from nbconvert import HTMLExporter
+
+    release = course.release(SLUG)
+    (runtime,) = [c for c in release.cells if c.metadata.get("jupyter", {}).get("source_hidden")]
+    marker = "probe helpers"  # a phrase of the runtime's docstring
+    assert marker in runtime.source
+    nb = nbformat.read(hostile_folder / f"{SLUG}.ipynb", as_version=4)
+    graded = outputs.autograded_notebook(Task(SLUG, "alice", hostile_folder / f"{SLUG}.ipynb", None), _result(),
+                                         release, nb)
+    # nbgrader's formgrade page extends nbconvert's classic template, as this export does
+    page, _ = HTMLExporter(template_name="classic").from_notebook_node(graded)
+    assert marker not in page
+    assert marker in HTMLExporter(template_name="classic").from_notebook_node(release)[0]
+    kept = next(c for c in graded.cells if c.metadata.get("transient"))
+    assert kept.source == runtime.source  # the source is kept (nbgrader's checksums), only not shown
 
 
 @pytest.mark.parametrize(("content", "problem"), [

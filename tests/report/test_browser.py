@@ -354,3 +354,42 @@ def test_instructor_sees_assignment_in_formgrader_and_assignment_list(server, pa
     panel.get_by_text(SLUG).first.wait_for(timeout=UI_TIMEOUT)
     assert SLUG in panel.inner_text()
     _screenshot(page, "assignments.png")
+
+
+def _report_page(path: Path) -> None:
+    """A report of a constructed 30-assignment, four-student course (no nbgrader, no notebook run)."""
+    from autograder.course.exports import Row
+    from autograder.report import render_html, summarise
+    from autograder.results import CheckResult, SubmissionResult
+
+    skill = {"alice": 6, "bob": 0, "carol": 4, "dave": 2}  # checks passed of six
+    rows = []
+    for n in range(1, 31):
+        assignment = f"t{n:02d}_topic"
+        for student, passes in skill.items():
+            tests = [CheckResult(f"check_{k}", "g", k >= 3, k < passes, "" if k < passes else "wrong")
+                     for k in range(6)]
+            status = "crashed" if student == "bob" else "ok"
+            result = SubmissionResult(path="x.ipynb", slug=assignment, status=status, message="", score=passes * 1.0,
+                                      max_score=6.0, tests=tests, execution_time=1.0 + n % 7 + passes)
+            rows.append(Row(assignment, student, passes * 1.0, 6.0, status, "", result.execution_time, result))
+    summary = summarise(rows, path)
+    path.write_text(render_html(path.parent, "sqlite:///gradebook.db", rows, summary, 0), encoding="utf-8")
+
+
+def test_report_is_readable_at_a_glance(browser, tmp_path):
+    """The students are on the first screen, and 30 assignments make a page of a few screens, not 30."""
+    html = tmp_path / "report.html"
+    _report_page(html)
+    page = browser.new_page()
+    try:
+        page.goto(html.as_uri())
+        height = page.evaluate("document.documentElement.scrollHeight")
+        assert height < 6000, height  # the per-topic charts made ~29,000 px for the demo's 30 topics
+        table = page.locator("#student-table")
+        box = table.bounding_box()
+        assert box is not None and box["y"] + box["height"] < 1000  # whole table in the first 1000 px
+        assert page.locator("#student-table td.student").all_inner_texts() == ["bob", "dave", "carol", "alice"]
+        _screenshot(page, "report-top.png")
+    finally:
+        page.close()
