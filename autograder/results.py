@@ -2,7 +2,7 @@
 
 ``CheckResult`` is one check's outcome (the same object whether the check ran in a test, in
 the engine or for ``mmqb check``); ``SubmissionResult`` is a whole submission's. Both
-serialise to plain dicts (dask, the ``.mmqb.json`` beside an autograded notebook, reports).
+serialise to plain dicts (dask, the course's ``.mmqb/results/`` files, reports).
 A submission the engine could not grade (its own fault or the machine's, never the
 student's) has ``graded=False`` and no score: it is reported, never recorded as a grade.
 """
