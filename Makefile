@@ -28,9 +28,10 @@ lint: setup
 	$(BIN)/lint-imports
 
 # As root (CI, a fresh machine) the PostgreSQL gradebook test gets a real server on loopback,
-# and the browser test gets Debian's Chromium.
+# the browser test gets Debian's Chromium, and the Gradescope container test podman and debootstrap.
 test: setup lint
 	@if [ "$$(id -u)" = 0 ]; then bash .ci/browser-deps; fi
+	@if [ "$$(id -u)" = 0 ]; then bash .ci/container-deps; fi
 	@if [ "$$(id -u)" = 0 ] && [ -z "$$MMQB_TEST_POSTGRES_URL" ]; then \
 	  url=$$(bash .ci/postgres | tail -1); echo "PostgreSQL test server: $$url"; \
 	  export MMQB_TEST_POSTGRES_URL=$$url; fi; \

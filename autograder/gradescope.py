@@ -2,12 +2,27 @@
 
 Gradescope's autograder specification: the zip holds ``setup.sh`` and ``run_autograder`` at
 its top level and is unpacked into ``/autograder/source``; ``setup.sh`` runs once when the image
-is built (Ubuntu), ``run_autograder`` is copied to ``/autograder/run_autograder`` and runs once
-per submission with the student's files in ``/autograder/submission``, and must leave
-``/autograder/results/results.json``. Like otter's archive, ours carries a
-``requirements.txt`` (installed by ``setup.sh`` into a venv), the grading code, and a config
-file (``mmqb_gradescope.json``: topics and limits). It carries the topics' release notebooks,
-texts and suites, never the reference solutions or the tests.
+is built (Ubuntu 22.04 or 24.04, as root), ``run_autograder`` is copied to
+``/autograder/run_autograder`` and runs once per submission (as root, in a Docker container with
+Docker's default seccomp profile and capabilities) with the student's files in
+``/autograder/submission``, and must leave ``/autograder/results/results.json``. Like otter's
+archive, ours carries a ``requirements.txt`` (only what grading imports: :data:`GRADING_PACKAGES`,
+installed by ``setup.sh`` into ``/autograder/venv``), the grading code, and a config file
+(``mmqb_gradescope.json``: topics and limits). It carries the topics' release notebooks, texts
+and suites, never the reference solutions or the tests.
+
+``setup.sh`` takes the system ``python3`` when its version is one ``pyproject.toml``'s
+``requires-python`` allows (Debian 12: 3.11), else installs a standalone CPython of the newest
+allowed minor version with ``uv`` (from PyPI; ``uv python install`` downloads the interpreter
+from GitHub, which Gradescope reaches). It makes ``/autograder/source`` and
+``/autograder/results`` root-only (0700) and the venv world-readable.
+
+Isolation: the runner asks the engine for ``isolation="uid"``: the full sandbox (namespaces,
+a new root) where the machine allows it, else, since Docker refuses namespaces to a container
+without CAP_SYS_ADMIN, student code runs as a dedicated unprivileged uid without any
+capability, under the same limits, with the grading source and the results out of its reach
+(root-only folders, checked before any student code runs). The network is not removed in
+that mode. ``results.json``'s ``extra_data.isolation`` says which mode graded.
 
 ``run_autograder`` calls ``python -m autograder.gradescope run``, which grades the submitted
 notebook of each of the archive's topics (by name, or the one notebook of a one-topic archive,
@@ -25,6 +40,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
+import stat
 import sys
 import tomllib
 import zipfile
@@ -37,15 +54,43 @@ log = logging.getLogger("mmqb.gradescope")
 
 CONFIG = "mmqb_gradescope.json"
 
+# What grading imports (the runner, the warm worker, the sandbox, the suites): the archive's
+# requirements.txt, with pyproject's version pins where it has them. The rest of pyproject's
+# dependencies (JupyterLab, dask, psycopg, matplotlib, genanki, fsrs ...) serve other commands.
+GRADING_PACKAGES = ("tensorflow-cpu", "keras", "numpy", "shap", "nbformat", "pyyaml", "ipython>=8", "traitlets>=5")
+
 SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once, as root, when it builds the autograder image (Ubuntu).
+# Gradescope runs this once, as root, when it builds the autograder image (Ubuntu 22.04/24.04;
+# Debian works too). A Python that pyproject.toml allows ({pythons}): the system's python3 if
+# it is one, else a standalone CPython {newest} installed with uv (uv comes from PyPI; the
+# interpreter it installs is downloaded from GitHub).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-apt-get update
-apt-get install -y --no-install-recommends python3.11 python3.11-venv
-python3.11 -m venv /autograder/venv
-/autograder/venv/bin/pip install --upgrade pip
-/autograder/venv/bin/pip install -r /autograder/source/requirements.txt
+umask 022
+src=/autograder/source
+allowed() {{ "$1" -c 'import sys; sys.exit(0 if sys.version_info[:2] in {versions} else 1)' 2>/dev/null; }}
+if ! command -v python3 >/dev/null || ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends python3 python3-venv ca-certificates
+fi
+if allowed python3; then
+  python3 -m venv /autograder/venv
+else
+  python3 -m venv /autograder/uv
+  /autograder/uv/bin/pip install --quiet uv
+  UV_PYTHON_INSTALL_DIR=/autograder/python /autograder/uv/bin/uv python install {newest}
+  UV_PYTHON_INSTALL_DIR=/autograder/python /autograder/uv/bin/uv venv --seed --python {newest} /autograder/venv
+  chmod -R a+rX /autograder/python
+fi
+allowed /autograder/venv/bin/python
+/autograder/venv/bin/python -m pip install --quiet --upgrade pip
+/autograder/venv/bin/python -m pip install --quiet -r "$src/requirements.txt"
+# Student code may run as an unprivileged uid (Docker refuses namespaces): it must be able to
+# use the venv, never read the grading source (the hidden suites) or the results.
+chmod -R a+rX /autograder/venv
+mkdir -p /autograder/results
+chown root:root "$src" /autograder/results
+chmod 0700 "$src" /autograder/results
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -54,6 +99,10 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 set -euo pipefail
 ROOT="${MMQB_GRADESCOPE_ROOT:-/autograder}"
 PY="${MMQB_PYTHON:-$ROOT/venv/bin/python}"
+mkdir -p "$ROOT/results"
+if [ "$(id -u)" = 0 ]; then  # the grading source and the results: root's alone
+  chmod 0700 "$ROOT/source" "$ROOT/results"
+fi
 export PYTHONPATH="$ROOT/source${PYTHONPATH:+:$PYTHONPATH}"
 export TF_CPP_MIN_LOG_LEVEL=2 TF_ENABLE_ONEDNN_OPTS=0
 cd "$ROOT/source"
@@ -61,10 +110,46 @@ exec "$PY" -m autograder.gradescope run --root "$ROOT"
 """
 
 
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def _distribution(requirement: str) -> str:
+    """The normalised distribution name of a requirement line (``PyYAML>=6`` -> ``pyyaml``)."""
+    return re.split(r"[\s\[<>=!~;]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def python_versions() -> list[str]:
+    """The minor versions pyproject's ``requires-python`` allows, from 3.11 to 3.14 (``["3.11"]``)."""
+    spec = _pyproject()["project"]["requires-python"]
+    allowed = []
+    for minor in range(11, 15):
+        ok = True
+        for clause in spec.split(","):
+            m = re.fullmatch(r"\s*(>=|<|<=|>|==)\s*3\.(\d+)\s*", clause)
+            if not m:
+                raise ValueError(f"requires-python clause not understood: {clause!r}")
+            op, bound = m.group(1), int(m.group(2))
+            ok &= {">=": minor >= bound, "<": minor < bound, "<=": minor <= bound, ">": minor > bound,
+                   "==": minor == bound}[op]
+        if ok:
+            allowed.append(f"3.{minor}")
+    if not allowed:
+        raise ValueError(f"requires-python {spec!r} allows no Python from 3.11 to 3.14")
+    return allowed
+
+
+def setup_sh() -> str:
+    """``setup.sh`` for the Python versions ``pyproject.toml`` allows."""
+    versions = python_versions()
+    pairs = "(" + ", ".join(f"({v.split('.')[0]}, {v.split('.')[1]})" for v in versions) + ",)"
+    return SETUP_SH.format(pythons=", ".join(versions), newest=versions[-1], versions=pairs)
+
+
 def _requirements() -> str:
-    """The runtime dependencies of ``pyproject.toml``, one per line (what ``setup.sh`` installs)."""
-    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    return "\n".join(data["project"]["dependencies"]) + "\n"
+    """What ``setup.sh`` installs: :data:`GRADING_PACKAGES`, each with pyproject's pin if it has one."""
+    pinned = {_distribution(r): r.split("#")[0].strip() for r in _pyproject()["project"]["dependencies"]}
+    return "\n".join(pinned.get(_distribution(name), name) for name in GRADING_PACKAGES) + "\n"
 
 
 def _package_files(topics: list[Topic]) -> list[Path]:
@@ -106,7 +191,7 @@ def build_archive(topics: list[str], out: Path, limits=None) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     config = {"topics": [t.slug for t in chosen], "limits": asdict(limits)}
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        _add_text(zf, "setup.sh", SETUP_SH, 0o755)
+        _add_text(zf, "setup.sh", setup_sh(), 0o755)
         _add_text(zf, "run_autograder", RUN_AUTOGRADER, 0o755)
         _add_text(zf, "requirements.txt", _requirements())
         _add_text(zf, CONFIG, json.dumps(config, indent=1))
@@ -187,9 +272,34 @@ def _missing_reason(slug: str, paths: list[Path], root: Path) -> str:
     return f"no notebook {slug}.ipynb among the files submitted ({names}): upload it under that name"
 
 
-def run(root: Path) -> int:
-    """Grade ``root/submission`` into ``root/results/results.json``; the exit status of ``run_autograder``."""
-    from autograder.engine import Limits, WarmWorker, grade_path
+def private_folders_problem(root: Path) -> str | None:
+    """Why ``root/source`` or ``root/results`` could be reached by a sandbox uid, or None.
+
+    Each must be a folder of root's, not a symlink, mode 0700 at most, under folders no one
+    but root can rename (owned by root, not writable by others unless sticky).
+    """
+    for path in (root / "source", root / "results"):
+        try:
+            st = os.lstat(path)
+            if not stat.S_ISDIR(st.st_mode) or st.st_uid != 0 or st.st_mode & 0o077:
+                return (f"{path} must be a folder of root's with mode 0700 "
+                        f"(is {stat.filemode(st.st_mode)} uid {st.st_uid})")
+            for parent in Path(os.path.abspath(path)).parents:
+                pst = os.lstat(parent)
+                if pst.st_uid != 0 or (pst.st_mode & 0o022 and not pst.st_mode & stat.S_ISVTX):
+                    return f"{parent} must be root's and not writable by others"
+        except OSError as exc:
+            return f"{path} cannot be checked ({exc.strerror})"
+    return None
+
+
+def run(root: Path, no_namespaces: bool = False) -> int:
+    """Grade ``root/submission`` into ``root/results/results.json``; the exit status of ``run_autograder``.
+
+    ``no_namespaces`` (``$MMQB_GRADESCOPE_NO_NAMESPACES``, tests) grades as if the machine refused
+    namespaces: the "uid" mode Docker's defaults leave.
+    """
+    from autograder.engine import IsolationUnavailable, Limits, WarmWorker, grade_path
     from autograder.results import is_graded
 
     config = json.loads((root / "source" / CONFIG).read_text(encoding="utf-8"))
@@ -197,8 +307,17 @@ def run(root: Path) -> int:
     submission = root / "submission"
     paths = submitted_notebooks(submission)
     notebooks = match_notebooks(slugs, paths)
-    worker = WarmWorker(0)
-    parts, ungraded = [], []
+    worker = WarmWorker(0, isolation="uid", no_namespaces=no_namespaces)
+    try:
+        worker.start()
+    except IsolationUnavailable as exc:
+        log.error("not graded (Gradescope shows 'autograder failed'): %s", exc)
+        return 1
+    if worker.mode == "uid" and (problem := private_folders_problem(root)):
+        worker.close()
+        log.error("not graded: student code would run as an unprivileged uid here, and %s", problem)
+        return 1
+    parts, ungraded, steps = [], [], []
     try:
         for slug in slugs:
             if slug not in notebooks:
@@ -211,6 +330,7 @@ def run(root: Path) -> int:
             if result.status == "invalid":  # the student's file: every check fails with the one-line reason
                 parts.append(_all_failed(slug, f"{notebooks[slug].name}: {result.message}"))
                 continue
+            steps = steps or list(result.isolation)
             payload = result.gradescope()
             payload.setdefault("score", sum(t["score"] for t in payload["tests"]))
             parts.append(payload)
@@ -226,6 +346,7 @@ def run(root: Path) -> int:
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": [t for p in parts for t in p["tests"]],
+        "extra_data": {"isolation": worker.mode, "isolation_steps": steps},
     }
     out = root / "results" / "results.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -243,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--root", default=os.environ.get("MMQB_GRADESCOPE_ROOT", "/autograder"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="mmqb: %(message)s")
-    return run(Path(args.root))
+    return run(Path(args.root), no_namespaces=os.environ.get("MMQB_GRADESCOPE_NO_NAMESPACES") == "1")
 
 
 if __name__ == "__main__":

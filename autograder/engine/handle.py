@@ -66,15 +66,21 @@ class WarmWorker:
     """Handle on one ``autograder.engine.worker`` process (started lazily, restarted on death).
 
     ``isolation``: ``"require"`` (refuse to grade without full isolation), ``"available"``
-    (full if possible, else none, said in every result), ``"off"`` (``--no-isolation``).
+    (full if possible, else none, said in every result), ``"off"`` (``--no-isolation``),
+    ``"uid"`` (full if possible, else, as root, the "uid" mode of ``sandbox``, else refuse: the
+    Gradescope runner's, in a container that refuses namespaces). ``mode`` says which was used
+    (``"full"``, ``"uid"``, ``"none"``), and so does every result's first isolation step.
+    ``no_namespaces`` (tests) makes the worker behave as if the machine refused namespaces.
     """
 
-    def __init__(self, index: int = 0, isolation: str = "require", break_step: str | None = None) -> None:
+    def __init__(self, index: int = 0, isolation: str = "require", break_step: str | None = None,
+                 no_namespaces: bool = False) -> None:
         if isolation not in settings.ISOLATION_POLICIES:
             raise ValueError(f"isolation must be one of {settings.ISOLATION_POLICIES}, got {isolation!r}")
         self.index = index
         self.policy = isolation
         self.break_step = break_step
+        self.no_namespaces = no_namespaces
         self.proc: subprocess.Popen | None = None
         self.sock: socket.socket | None = None
         self.run_dir: str | None = None
@@ -96,6 +102,16 @@ class WarmWorker:
             raise EngineFault(f"cannot prepare the sandbox folders or uid: {exc}") from None
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         log_path = os.path.join(self.run_dir, "worker.log")
+        hello: dict[str, Any] = {"run_dir": self.run_dir}
+        if self.no_namespaces:
+            hello["no_namespaces"] = True
+        if self.policy == "uid":
+            # A "uid" sandbox reaches its scratch folder by its path in the run folder: traversable
+            # by others (names unpredictable, not listable), the worker's log root's alone.
+            hello["uid_mode"] = True
+            os.chmod(self.run_dir, 0o711)
+            os.close(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600))
+            os.chmod(log_path, 0o600)
         with open(log_path, "ab") as log_file:
             self.proc = subprocess.Popen(
                 [*self.command, str(theirs.fileno())],
@@ -104,7 +120,7 @@ class WarmWorker:
         theirs.close()
         self.sock = ours
         try:
-            wire.send_message(ours, {"run_dir": self.run_dir})
+            wire.send_message(ours, hello)
             ready = self._receive(300)
         except (EOFError, OSError, TimeoutError) as exc:
             tail = _tail(log_path)
@@ -113,6 +129,14 @@ class WarmWorker:
         capability = ready.get("isolation", "unknown")
         if capability == "full":
             self.mode = "full" if self.policy != "off" else "none"
+        elif self.policy == "uid" and ready.get("uid_isolation") == "uid":
+            self.mode = "uid"
+            log.warning("namespaces refused here (%s): student code runs under a dedicated uid, without "
+                        "capabilities; its network is not isolated", capability)
+        elif self.policy == "uid":
+            self.close()
+            raise IsolationUnavailable(f"cannot isolate student code here: {capability}; the uid mode: "
+                                       f"{ready.get('uid_isolation', 'not tested')}. {settings.ISOLATION_HELP}")
         elif self.policy == "require":
             self.close()
             raise IsolationUnavailable(f"cannot isolate student code here: {capability}. {settings.ISOLATION_HELP}")
@@ -151,7 +175,8 @@ class WarmWorker:
 
     @property
     def unsafe(self) -> bool:
-        return self.mode != "full"
+        """Graded without a sandbox (``--no-isolation``, or "available" where none could be made)."""
+        return self.mode not in ("full", "uid")
 
     # ---------------------------------------------------------------- one phase
     def run_phase(self, job: dict[str, Any], limits: Limits, hidden_probes: bytes | None = None) -> Phase:

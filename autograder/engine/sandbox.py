@@ -26,6 +26,25 @@ Isolation ("full"), each step checked, a failure stopping the child before any s
 7. checks: PID 1, no network interface but loopback, no capability, the forbidden paths absent;
 8. an environment of a few fixed variables, nothing inherited; stdin empty, output to a
    bounded file.
+
+Isolation ("uid"), for a root grader where namespaces are refused (Docker's default seccomp
+profile and capabilities: Gradescope's container), chosen only by a grader that asks for it
+(``WarmWorker(isolation="uid")``, the Gradescope runner), each step checked as above:
+
+1. new session, descriptors closed (as in "full");
+2. no namespace: the machine's file system, processes and network stay visible;
+3. limits (as in "full", ``RLIMIT_NPROC`` counted on the dedicated uid);
+4. every capability dropped from the bounding set, then the dedicated uid/gid leased for this
+   sandbox alone (no supplementary group), no new privileges;
+5. checks: no capability left, the uid, the grader (the parent) cannot be signalled, the
+   forbidden paths (suites, solutions, root's home) cannot even be looked up: a grader whose
+   secrets are readable by others is refused, the grader keeps them in root-only folders;
+6. the same environment and output as in "full"; the scratch folder is a folder of the
+   run folder owned by the uid (the run folder is then traversable, not listable).
+
+What "uid" does not give: no private network (code can connect out), no private ``/tmp``
+(the worker deletes the uid's files in the world-writable folders after each phase), no
+bound on disk space but the size of one file, other processes visible in ``/proc``.
 """
 
 from __future__ import annotations
@@ -274,9 +293,14 @@ def _set_limits(limits: dict[str, Any], isolated: bool) -> None:
 
 
 def _cap_eff() -> int:
+    return _cap_set("CapEff")
+
+
+def _cap_set(name: str) -> int:
+    """A capability set of this process from ``/proc/self/status`` (``CapEff``, ``CapBnd`` ...); -1 if absent."""
     with open("/proc/self/status") as fh:
         for line in fh:
-            if line.startswith("CapEff:"):
+            if line.startswith(name + ":"):
                 return int(line.split()[1], 16)
     return -1
 
@@ -299,6 +323,26 @@ def _drop_privileges(libc, steps: _Steps, uid: int) -> None:
     steps.need("no new privileges", libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0)
     steps.need("no capability left", _cap_eff() == 0, f"effective capabilities {_cap_eff():#x}")
     steps.add("no capabilities, no new privileges")
+
+
+def _verify_uid(steps: _Steps, uid: int, forbidden: list[str]) -> None:
+    """Checks of the "uid" mode, after the privileges are dropped: what the namespaces would have hidden."""
+    steps.need("dedicated uid", uid > 0 and os.getresuid() == (uid, uid, uid) and os.getresgid() == (uid, uid, uid)
+               and os.getgroups() == [], f"uid {os.getresuid()}, gid {os.getresgid()}, groups {os.getgroups()}")
+    caps = {name: _cap_set(name) for name in ("CapPrm", "CapEff", "CapBnd", "CapAmb", "CapInh")}
+    steps.need("no capability in any set", not any(caps.values()),
+               ", ".join(f"{k} {v:#x}" for k, v in caps.items() if v))
+    try:
+        os.kill(os.getppid(), 0)
+        reachable = True
+    except (PermissionError, ProcessLookupError):
+        reachable = False
+    steps.need("grader out of reach", not reachable, "the grading worker can be signalled")
+    visible = [p for p in forbidden if os.path.lexists(p)]
+    steps.need("forbidden paths out of reach", not visible,
+               f"{len(visible)} forbidden path(s) reachable by uid {uid}: keep the grading source root-only (0700)")
+    steps.add("checked: dedicated uid, no capabilities, grader not signallable, suites and home out of reach; "
+              "NOT isolated: network, /tmp, other processes visible")
 
 
 def _verify(steps: _Steps, forbidden: list[str]) -> None:
@@ -361,14 +405,20 @@ def child_main(job: dict[str, Any], result_fd: int, scratch: str, root: str, hid
         if job["isolation"] == "full":
             _enter_namespaces(libc, steps, keep)
             _new_root(libc, steps, root, scratch, int(job["limits"].get("scratch_bytes", 64 << 20)), uid)
+        elif job["isolation"] == "uid":
+            steps.need("uid mode", as_root and uid > 0, "needs a root grader and a leased uid")
+            steps.add("isolation mode uid: no namespaces (refused here); a dedicated uid instead")
         else:
             steps.add("NO ISOLATION: new session and limits only")
         os.chdir(scratch)
         steps.need("sandbox uid", not as_root or uid > 0 or job["isolation"] != "full", "no uid leased")
-        _set_limits(job["limits"], isolated=job["isolation"] == "full")
+        _set_limits(job["limits"], isolated=job["isolation"] in ("full", "uid"))
         if job["isolation"] == "full":
             _drop_privileges(libc, steps, uid)
             _verify(steps, job.get("forbidden", []))
+        elif job["isolation"] == "uid":
+            _drop_privileges(libc, steps, uid)
+            _verify_uid(steps, uid, job.get("forbidden", []))
         os.environ.clear()
         os.environ.update(settings.sandbox_env(scratch))
         _redirect_output(scratch)

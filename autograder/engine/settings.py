@@ -28,8 +28,10 @@ SANDBOX_UID_COUNT = 2000
 UID_LOCK_DIR = "/run/mmqb-uids"
 
 # What a grader may ask for: "require" (full isolation or refuse), "available" (mmqb check:
-# whatever the machine allows, said in the result), "off" (--no-isolation: marked unsafe).
-ISOLATION_POLICIES = ("require", "available", "off")
+# whatever the machine allows, said in the result), "off" (--no-isolation: marked unsafe),
+# "uid" (the Gradescope runner only: full isolation, else as root a dedicated uid without
+# capabilities where the container refuses namespaces, else refuse; see engine/sandbox.py).
+ISOLATION_POLICIES = ("require", "available", "off", "uid")
 
 ISOLATION_HELP = (
     "mmqb needs unprivileged user namespaces to isolate student code when not run as root. "

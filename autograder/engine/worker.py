@@ -25,6 +25,7 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import sys
 import tempfile
 import time
@@ -146,8 +147,14 @@ def run_phase(job: dict[str, Any], result_fd: int, hidden_fd: int | None) -> dic
             except (ProcessLookupError, ChildProcessError):
                 pass
         killed = kill_descendants()
-        output = _tail(os.path.join(scratch, "output.txt"), limits.get("output_tail", 4000)) \
-            if job["phase"] == "visible" else ""
+        if job["isolation"] == "uid" and uid > 0 and not job.get("isolation_test"):  # not nobody's files
+            remove_files_of(uid)
+        if job["phase"] != "visible":
+            output = ""
+        elif job["isolation"] == "uid":  # the scratch folder is the uid's: output.txt may be a link or a fifo now
+            output = _tail_owned(os.path.join(scratch, "output.txt"), limits.get("output_tail", 4000), uid)
+        else:
+            output = _tail(os.path.join(scratch, "output.txt"), limits.get("output_tail", 4000))
         shutil.rmtree(scratch, ignore_errors=True)
         try:
             os.rmdir(root)  # its mounts lived in the child's mount namespace only
@@ -173,12 +180,93 @@ def _tail(path: str, limit: int) -> str:
         return ""
 
 
-def isolation_available(run_dir: str) -> str:
-    """``"full"`` when a sandbox with every isolation step can be made here, else why not."""
+# World-writable folders a sandbox of the "uid" mode can leave files in (it has no private /tmp).
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/dev/mqueue")
+
+
+def remove_files_of(uid: int) -> int:
+    """Delete what ``uid`` left in the world-writable folders ("uid" mode, after each phase); how many.
+
+    Walks with directory descriptors and never follows a symlink, so a link planted there cannot
+    send the deletion elsewhere; only entries owned by ``uid`` go (with what is inside them),
+    also inside other world-writable folders (``/tmp/.X11-unix``).
+    """
+    removed = 0
+    for top in SHARED_WRITABLE:
+        try:
+            top_fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            removed += _remove_owned(top_fd, uid, inside_owned=False)
+        finally:
+            os.close(top_fd)
+    return removed
+
+
+def _remove_owned(dir_fd: int, uid: int, inside_owned: bool, depth: int = 0) -> int:
+    removed = 0
+    try:
+        names = os.listdir(dir_fd)
+    except OSError:
+        return 0
+    for name in names:
+        try:
+            st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except OSError:
+            continue
+        owned = inside_owned or st.st_uid == uid
+        if stat.S_ISDIR(st.st_mode) and depth < 64:
+            if not owned and not st.st_mode & 0o002:  # another's folder the uid cannot write in
+                continue
+            try:
+                sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=dir_fd)
+            except OSError:
+                continue
+            try:
+                removed += _remove_owned(sub, uid, owned, depth + 1)
+            finally:
+                os.close(sub)
+            if owned:
+                try:
+                    os.rmdir(name, dir_fd=dir_fd)
+                    removed += 1
+                except OSError:
+                    pass
+        elif owned:
+            try:
+                os.unlink(name, dir_fd=dir_fd)
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
+def _tail_owned(path: str, limit: int, uid: int) -> str:
+    """The end of ``path`` if it is a plain file of ``uid``'s (never a symlink, fifo or hard link), else ""."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return ""
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != uid or st.st_nlink != 1:
+            return ""
+        os.lseek(fd, max(0, st.st_size - limit), os.SEEK_SET)
+        return os.read(fd, limit).decode(errors="replace")
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
+
+
+def isolation_available(run_dir: str, mode: str = "full") -> str:
+    """``mode`` (``"full"`` or ``"uid"``) when a sandbox of that mode can be made here, else why not."""
     read_fd, write_fd = os.pipe()
-    job = {"isolation": "full", "phase": "visible", "run_dir": run_dir, "uid": 0, "setup": "", "cells": [],
-           "probes": [], "forbidden": [], "limits": {"wall_seconds": 20, "cpu_seconds": 20, "memory_bytes": 0,
-                                                     "output_bytes": 1 << 16, "processes": 64}}
+    job = {"isolation": mode, "isolation_test": True, "phase": "visible", "run_dir": run_dir, "uid": 0, "setup": "",
+           "cells": [], "probes": [], "forbidden": [],
+           "limits": {"wall_seconds": 20, "cpu_seconds": 20, "memory_bytes": 0, "output_bytes": 1 << 16,
+                      "processes": 64}}
     if os.geteuid() == 0:
         job["uid"] = 65534  # nobody: enough to test the steps, never used for student code
     outcome = run_phase(job, write_fd, None)
@@ -197,7 +285,7 @@ def isolation_available(run_dir: str) -> str:
         if message.get("kind") == "isolation_failed":
             return f"isolation step failed: {message.get('message')}"
         if message.get("kind") == "isolation":
-            return "full"
+            return mode
     return f"the isolation test child ended without reporting ({outcome})"
 
 
@@ -223,9 +311,16 @@ def main() -> None:
     if forbidden:
         raise SystemExit(f"worker must not import {forbidden}")
     hello, _ = wire.recv_message(sock)
-    capability = isolation_available(hello["run_dir"])
-    wire.send_message(sock, {"ready": True, "pid": os.getpid(), "isolation": capability,
-                             "pivot_root": sandbox.SYS_PIVOT_ROOT is not None})
+    if hello.get("no_namespaces"):  # tests: as if the machine refused namespaces (Docker's defaults)
+        capability = "namespaces refused (the grader asked to test without them)"
+    else:
+        capability = isolation_available(hello["run_dir"])
+    ready = {"ready": True, "pid": os.getpid(), "isolation": capability,
+             "pivot_root": sandbox.SYS_PIVOT_ROOT is not None}
+    if hello.get("uid_mode") and capability != "full":
+        ready["uid_isolation"] = isolation_available(hello["run_dir"], "uid") if os.geteuid() == 0 \
+            else "the uid mode needs a root grader"
+    wire.send_message(sock, ready)
     while True:
         try:
             message, fds = wire.recv_message(sock)

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from autograder.checks import load_suite
 from autograder.cli import main
-from autograder.gradescope import build_archive
+from autograder.gradescope import build_archive, private_folders_problem
 from autograder.mutation import reference_cell, submission_notebook
 from autograder.topics import ROOT
 
@@ -176,3 +176,31 @@ def test_hostile_submission_files_get_zero_and_one_clear_line(archive, tmp_path)
         assert len(result["tests"]) == len(load_suite(SLUG).checks)
         assert all(t["status"] == "failed" and reason in t["output"] for t in result["tests"]), name
         assert "INSTRUCTOR-SECRET" not in json.dumps(result) and "Traceback" not in json.dumps(result), name
+
+
+def test_full_isolation_where_the_machine_allows_it(archive, tmp_path):
+    release = nbformat.read(ROOT / "release" / SLUG / f"{SLUG}.ipynb", as_version=4)
+    result = _gradescope(archive, tmp_path, submission_notebook(release, reference_cell(SLUG)))
+    assert result["extra_data"]["isolation"] == "full", result["extra_data"]
+    assert stat.S_IMODE((tmp_path / "source").stat().st_mode) == 0o700  # run_autograder: root's alone
+    assert stat.S_IMODE((tmp_path / "results").stat().st_mode) == 0o700
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the uid mode is a root grader's: run as root (CI does)")
+def test_where_namespaces_are_refused_a_root_grader_uses_a_dedicated_uid(archive, tmp_path, monkeypatch):
+    """As in Gradescope's container (tests/gradescope/test_container.py runs the real one)."""
+    monkeypatch.setenv("MMQB_GRADESCOPE_NO_NAMESPACES", "1")
+    release = nbformat.read(ROOT / "release" / SLUG / f"{SLUG}.ipynb", as_version=4)
+    result = _gradescope(archive, tmp_path, submission_notebook(release, reference_cell(SLUG)))
+    assert result["score"] == 10, result["output"]
+    assert result["extra_data"]["isolation"] == "uid"
+    assert result["extra_data"]["isolation_steps"][0].startswith("isolation mode uid")
+
+
+def test_the_uid_mode_needs_root_only_source_and_results(tmp_path):
+    for name in ("source", "results"):
+        (tmp_path / name).mkdir(mode=0o700)
+    tmp_path.chmod(0o700)
+    assert private_folders_problem(tmp_path) is None or os.geteuid() != 0
+    (tmp_path / "results").chmod(0o755)
+    assert "results must be a folder of root's with mode 0700" in private_folders_problem(tmp_path)
