@@ -395,12 +395,16 @@ def _notebook_to_check(notebook: str) -> Path:
               help="Wall seconds for your code and the checks.")
 def check(notebook: str, workspace: str | None, timeout: float) -> None:
     """Grade a notebook locally: per-check feedback, score, and progress over the bank."""
+    import shutil
+
     from autograder.selfstudy.client import check_notebook
+    from autograder.selfstudy.textlayout import wrap
 
     path = _notebook_to_check(notebook)
     folder = Path(workspace) if workspace else path.resolve().parent
     _, text = check_notebook(path, folder, timeout)
-    click.echo(text)
+    # wrapped once, between words, by display width (the terminal would cut words in two)
+    click.echo("\n".join(wrap(text, shutil.get_terminal_size((100, 24)).columns)))
 
 
 @main.command()

@@ -75,8 +75,19 @@ class Topic:
 
     def rubric(self, language: str = "English") -> list[tuple[float, str]]:
         """``(points, key point)`` of every ``- [P] text`` line of the Rubric section."""
-        found = re.findall(r"^- \[(\d+(?:\.\d+)?)\]\s*(.+)$", self.language_block("Rubric", language), flags=re.M)
-        return [(float(points), text.strip()) for points, text in found]
+        # an item may be wrapped: its continuation lines are indented
+        found = re.findall(r"^- \[(\d+(?:\.\d+)?)\]\s*(.+(?:\n[ \t]+\S.*)*)", self.language_block("Rubric", language),
+                           flags=re.M)
+        return [(float(points), _unwrap(text)) for points, text in found]
+
+
+_CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+
+
+def _unwrap(text: str) -> str:
+    """A wrapped Markdown item on one line: a space between words, none between Chinese characters."""
+    text = re.sub(rf"(?<=[{_CJK}])[ \t]*\n[ \t]*(?=[{_CJK}])", "", text.strip())
+    return re.sub(r"[ \t]*\n[ \t]*", " ", text)
 
 
 def lead(body: str) -> str:

@@ -67,12 +67,13 @@ def _tokens(line: str) -> list[str]:
 
 
 def wrap(text: str, columns: int) -> list[str]:
-    """Wrap each line of ``text`` to ``columns`` display columns; list items keep a hanging indent."""
+    """Wrap each line of ``text`` to ``columns`` display columns; list items (and ``mmqb check``'s
+    ``[PASS]``/``[FAIL]``/``hint:`` lines) keep a hanging indent."""
     out: list[str] = []
     for line in text.splitlines():
         stripped = line.lstrip(" ")
         marker = ""
-        for prefix in ("- ", "* "):
+        for prefix in ("- ", "* ", "[PASS] ", "[FAIL] ", "hint: "):
             if stripped.startswith(prefix):
                 marker = prefix
         head = stripped.split(" ", 1)[0]

@@ -32,7 +32,10 @@ def placeholders(text, slug):
 
 
 @pytest.mark.slow
-def test_check_gives_per_check_feedback_then_the_key_at_full_score(tmp_path):
+def test_check_gives_per_check_feedback_then_the_key_at_full_score(tmp_path, monkeypatch):
+    from autograder.selfstudy.textlayout import width
+
+    monkeypatch.setenv("COLUMNS", "72")  # the terminal's width: every line wrapped to it, between words
     release = nbformat.read(ROOT / "release" / "t05_attention" / "t05_attention.ipynb", as_version=4)
     stub = tmp_path / "t05_attention.ipynb"
     nbformat.write(release, stub)
@@ -40,6 +43,8 @@ def test_check_gives_per_check_feedback_then_the_key_at_full_score(tmp_path):
     assert "[FAIL] shape.output_shapes" in out and "hint: this check expects" in out
     assert "score: 0 / 10" in out and "参考答案" not in out
     assert "def " not in out and "_np_attention" not in out  # no check code
+    assert max(width(line) for line in out.splitlines()) <= 72
+    assert "         hint: this check expects" in out  # a wrapped [FAIL] line keeps its hanging indent
     nbformat.write(submission_notebook(release, reference_cell("t05_attention")), stub)
     out = CliRunner().invoke(main, ["check", str(stub)]).output
     assert "score: 10 / 10" in out and "Full score!" in out
