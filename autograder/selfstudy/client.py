@@ -118,6 +118,14 @@ def _topic(slug: str) -> Topic:
     return parse_topic(path) if path.is_file() else get_topic(slug)
 
 
+def _say_starting() -> None:
+    # The first check waits for TensorFlow and the sandbox's self-test: say so at once.
+    idle = float(os.environ.get("MMQB_DAEMON_IDLE", daemon.IDLE_SECONDS))
+    print(f"mmqb check: starting your warm grader (TensorFlow, a sandbox self-test: 10-30 s, once; it stays "
+          f"up {idle / 60:.0f} min after your last check, and later checks take about a second) ...",
+          file=sys.stderr, flush=True)
+
+
 def grade(path: Path, timeout: float = 120.0, worker=None) -> dict[str, Any]:
     """The plain grading of ``path`` (:func:`autograder.selfstudy.daemon.grade`): by the daemon, else here.
 
@@ -126,7 +134,7 @@ def grade(path: Path, timeout: float = 120.0, worker=None) -> dict[str, Any]:
     """
     if worker is None and os.environ.get("MMQB_NO_DAEMON") != "1":
         try:
-            return daemon.check(path, timeout)
+            return daemon.check(path, timeout, on_start=_say_starting)
         except daemon.DaemonUnavailable as exc:
             print(f"mmqb check: grading in this process ({exc})", file=sys.stderr)
     from autograder.engine import WarmWorker

@@ -17,7 +17,8 @@ another uid is closed unanswered. The client checks the daemon's uid the same wa
 daemon grades with the user's own rights what the user could grade anyway; the student code
 still runs in the worker's sandboxed children.
 
-Lifetime: it exits after ``MMQB_DAEMON_IDLE`` seconds (default 600) without a request, when
+Lifetime: it exits after ``MMQB_DAEMON_IDLE`` seconds (default 3600: a study session's pauses;
+while it waits it holds one warm worker, about 700 MiB, most of it TensorFlow) without a request, when
 asked (:func:`stop`), or when a client runs other code than it loaded (the code's version
 differs: it answers "stale" and exits, and the client starts a fresh one; ``MMQB_DAEMON_VERSION``
 pins the version). ``MMQB_NO_DAEMON=1``
@@ -38,12 +39,13 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from autograder.engine import wire
 
-IDLE_SECONDS = 600.0
+IDLE_SECONDS = 3600.0
 START_SECONDS = 300.0  # the first start imports TensorFlow and tests isolation: slow on a busy machine
 MAX_MESSAGE = 64 << 20
 SOCKET_NAME = "check.sock"
@@ -210,10 +212,13 @@ def _started(folder: Path, proc: subprocess.Popen, timeout: float) -> socket.soc
     raise DaemonUnavailable(f"the daemon did not start within {timeout:g} s; see {folder / LOG_NAME}")
 
 
-def check(path: Path, timeout: float = 120.0, folder: Path | None = None) -> dict[str, Any]:
+def check(path: Path, timeout: float = 120.0, folder: Path | None = None,
+          on_start: Callable[[], None] | None = None) -> dict[str, Any]:
     """Grade a notebook through the daemon (started if needed): the plain data of :func:`grade`.
 
-    ``DaemonUnavailable`` when no daemon can be used (the caller then grades in its own process).
+    ``on_start`` is called when a daemon has to be started (the learner then waits for
+    TensorFlow: the caller says so at once). ``DaemonUnavailable`` when no daemon can be used
+    (the caller then grades in its own process).
     """
     folder = private_dir(folder or daemon_dir())
     message = {"op": "check", "path": str(Path(path).resolve()), "timeout": float(timeout)}
@@ -221,6 +226,8 @@ def check(path: Path, timeout: float = 120.0, folder: Path | None = None) -> dic
         message["version"] = code_version()  # the files on disk now: what a fresh daemon would load
         sock = _connect(folder, None)
         if sock is None:
+            if on_start is not None:
+                on_start()
             sock = _started(folder, spawn(folder), START_SECONDS)
         with sock:
             try:

@@ -127,6 +127,8 @@ def test_one_daemon_grades_successive_edits(served, submission, capsys):
     folder, workspace = served
     nb = submission(workspace / f"{SLUG}.ipynb", SLUG, None)
     result, text = check_notebook(nb, workspace)  # mmqb check: through the daemon
+    # the first check starts the grader and says so before waiting for it
+    assert capsys.readouterr().err.startswith("mmqb check: starting your warm grader")
     assert result.graded and result.slug == SLUG
     assert result.score == 0 and result.max_score > 0
     assert f"score: 0 / {result.max_score:g}" in text
@@ -136,6 +138,7 @@ def test_one_daemon_grades_successive_edits(served, submission, capsys):
     result, text = check_notebook(nb, workspace)
     assert result.score == result.max_score
     assert "Full score" in text
+    assert "starting" not in capsys.readouterr().err  # a warm grader: nothing to wait for
     assert daemon.request({"op": "ping", "version": daemon.code_version()}, folder)["pid"] == first
     assert (folder / daemon.LOG_NAME).read_text().count("serving") == 1
     assert "grading in this process" not in capsys.readouterr().err  # the daemon graded both
