@@ -225,6 +225,12 @@ def _new_root(libc, steps: _Steps, root: str, scratch: str, scratch_bytes: int, 
         elif os.path.isdir(path):
             os.makedirs(root + path, mode=0o755, exist_ok=True)
             _bind(libc, steps, path, root + path, read_only=True)
+    # The private temporary folders before the Python installation: a venv under /tmp (a checkout
+    # there) is bound into the private /tmp, not hidden by it (its lazy imports would fail).
+    for path in ("/dev/shm", "/tmp", "/var/tmp"):
+        os.makedirs(root + path, mode=0o755, exist_ok=True)
+        _mount(libc, steps, f"private {path}", "tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV,
+               "size=64m,mode=1777")
     python = [p for p in _python_dirs()  # those not already visible through a system folder
               if not any(p == d or p.startswith(d + os.sep) for d in SYSTEM_DIRS if not os.path.islink(d))]
     for path in python:
@@ -233,7 +239,7 @@ def _new_root(libc, steps: _Steps, root: str, scratch: str, scratch_bytes: int, 
     for secret in _installed_secrets():
         _mount(libc, steps, "hide installed solutions", "tmpfs", root + secret, "tmpfs",
                MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=0755")
-    os.makedirs(root + "/dev", mode=0o755)
+    os.makedirs(root + "/dev", mode=0o755, exist_ok=True)  # made with /dev/shm above
     for name in DEVICES:
         with open(f"{root}/dev/{name}", "w"):
             pass
@@ -241,10 +247,6 @@ def _new_root(libc, steps: _Steps, root: str, scratch: str, scratch_bytes: int, 
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
                          ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{root}/dev/{name}")
-    for path in ("/dev/shm", "/tmp", "/var/tmp"):
-        os.makedirs(root + path, mode=0o755, exist_ok=True)
-        _mount(libc, steps, f"private {path}", "tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV,
-               "size=64m,mode=1777")
     os.makedirs(root + "/proc", mode=0o555)
     _mount(libc, steps, "/proc of the pid namespace", "proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     # The scratch folder is a size-limited tmpfs (files written there are bounded, and never on the
