@@ -153,7 +153,10 @@ def math_text(markdown: str) -> str:
 def plain(markdown: str) -> str:
     """Markdown made readable in a terminal: reflowed, formulas as text, no bold markers, plain headings."""
     lines = []
-    for line in reflow(math_text(markdown).replace("**", "")).splitlines():
+    # reflowed first, so that a code span or a formula wrapped over two lines is on one
+    parts = _CODE_SPAN.split(math_text(reflow(markdown)))  # bold markers go, code such as `beta**n` stays
+    text = "".join(part if i % 2 else part.replace("**", "") for i, part in enumerate(parts))
+    for line in text.splitlines():
         if line.startswith("#"):
             line = line.lstrip("#").strip()
         lines.append(line)

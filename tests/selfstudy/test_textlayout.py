@@ -55,3 +55,8 @@ def test_plain_shows_no_latex_in_any_key_point():
             for _, point in topic.rubric(language):
                 text = plain(point)
                 assert "$" not in text and "\\" not in text, (topic.slug, text)
+
+
+def test_plain_drops_bold_markers_but_keeps_code():
+    assert plain("**Note**: `w = (1 - beta) / (1 - beta**n_c)` and **more**") == \
+        "Note: `w = (1 - beta) / (1 - beta**n_c)` and more"
