@@ -32,6 +32,14 @@ class Clock:
         return self.now
 
 
+@pytest.fixture(autouse=True)
+def _terminal_width(monkeypatch):
+    """What the CLI prints is wrapped by the terminal's width: pinned to 100 columns (the width
+    used when the output is not a terminal), so a test reads the same lines whatever terminal
+    pytest itself runs in (CI's is 80 columns). A test about wrapping sets its own."""
+    monkeypatch.setenv("COLUMNS", "100")
+
+
 def _replay(scheduler, events):
     card = fsrs.Card(card_id=1)
     dues = []

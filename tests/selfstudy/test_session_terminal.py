@@ -47,8 +47,10 @@ class Pane:
 
     def __init__(self, tmux: str, command: str, name: str) -> None:
         self.base = [tmux, "-u", "-L", f"mmqb-test-{os.getpid()}-{name}"]
+        # the program reads the pane's size, not a COLUMNS/LINES inherited from pytest's terminal
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
         subprocess.run([*self.base, "new-session", "-d", "-s", "review", "-x", "100", "-y", "50",
-                        "bash", "-c", command], check=True)
+                        "bash", "-c", command], check=True, env=env)
 
     def send(self, *keys: str, literal: bool = False) -> None:
         subprocess.run([*self.base, "send-keys", "-t", "review", *(["-l"] if literal else []), *keys], check=True)
@@ -116,12 +118,11 @@ def test_review_one_question_and_one_exercise_in_tmux(tmux, tmp_path):
         pane.send("Enter")
         pane.wait_for("Good: next review")
         pane.send("Space")
-        screen = pane.wait_for("2 of 2 · t01 · 练习 Exercise")
-        assert "never attempted (new)" in screen and "c  check it now" in screen
+        screen = pane.wait_for("c  check it now")  # the card's last line: the whole card is drawn
+        assert "2 of 2 · t01 · 练习 Exercise" in screen and "never attempted (new)" in screen
         pane.send("c")
-        screen = pane.wait_for("session over", timeout=300)
+        screen = pane.wait_for("session over: 2 rating(s) saved (Good 2), 0 skipped.", timeout=300)
         assert "review: this exercise counts as Good" in screen
-        assert "session over: 2 rating(s) saved (Good 2), 0 skipped." in screen
         assert wait_file(tmp_path / "exit.txt").strip() == "0"
         (tmp_path / "screen.txt").write_text(screen)
     finally:
