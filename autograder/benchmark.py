@@ -14,10 +14,11 @@ deliberate mutant (a different one per student), the untouched stub and the seed
   with no notebook, no sandbox, no isolation: the checks' own compute. On ``w`` cores the
   floor of any grader is that time divided by ``w``.
 
-It also measures the sandbox's own cost on a trivial submission (fork and isolation of both
-phases, with and without isolation) and the peak memory of the grading processes against a
-bare TensorFlow import, and it can profile where each topic's reference grading time goes in
-the engine (:func:`profile_references`). Timings are for a report, never for a unit test.
+It also measures the sandbox's own cost on a trivial submission (fork, isolation and the
+visible/hidden handshake of its one child, with and without isolation) and the peak memory
+of the grading processes against a bare TensorFlow import, and it can profile where each
+topic's reference grading time goes in the engine (:func:`profile_references`). Timings are
+for a report, never for a unit test.
 """
 
 from __future__ import annotations
@@ -321,7 +322,8 @@ def physical_limit(kinds: dict[tuple[str, str], str]) -> dict[str, float]:
 
 # ------------------------------------------------------------------ sandbox overhead and memory
 def sandbox_overhead(isolation: str = "require", repeats: int = 10) -> dict[str, float]:
-    """Seconds of one trivial submission (no cell, no probe: fork, isolation, setup) per phase.
+    """Seconds of one trivial submission (no cell, no probe: fork, isolation, setup, the
+    visible/hidden handshake with an empty list of hidden probes).
 
     Medians over ``repeats`` submissions on one warm worker; ``isolation`` is the worker's
     policy (``"off"`` measures the fork alone).
@@ -332,22 +334,17 @@ def sandbox_overhead(isolation: str = "require", repeats: int = 10) -> dict[str,
     worker = WarmWorker(0, isolation=isolation)
     try:
         worker.start()
-        base = {"setup": SETUP_SOURCE, "cells": [], "forbidden": forbidden_paths()}
-        visible, hidden, total = [], [], []
+        job = {"setup": SETUP_SOURCE, "cells": [], "probes": [], "forbidden": forbidden_paths()}
+        total = []
         for _ in range(repeats):
             start = time.perf_counter()
-            a = worker.run_phase(dict(base, phase="visible", probes=[]), Limits())
-            middle = time.perf_counter()
-            b = worker.run_phase(dict(base, phase="hidden"), Limits(), hidden_probes=b"[]")
-            end = time.perf_counter()
-            if a.isolation is None or b.isolation is None or a.status or b.status:
-                raise click.ClickException(f"the trivial submission failed: {a.status or b.status} "
-                                           f"{a.detail or b.detail or a.isolation_failure}")
-            visible.append(middle - start)
-            hidden.append(end - middle)
-            total.append(end - start)
-        return {"mode": worker.mode, "visible_phase": statistics.median(visible),
-                "hidden_phase": statistics.median(hidden), "submission": statistics.median(total)}
+            visible, hidden = worker.run_submission(job, Limits(), hidden_probes=b"[]")
+            total.append(time.perf_counter() - start)
+            if visible.isolation is None or visible.status or hidden is None or hidden.status or not hidden.finished:
+                failed = hidden if hidden is not None and hidden.status else visible
+                raise click.ClickException(f"the trivial submission failed: {failed.status} "
+                                           f"{failed.detail or visible.isolation_failure}")
+        return {"mode": worker.mode, "submission": statistics.median(total)}
     finally:
         worker.close()
 
@@ -364,8 +361,8 @@ def worker_baseline_rss() -> int:
 def profile_references(slugs: list[str], workdir: Path) -> dict[str, dict[str, float]]:
     """Where grading each topic's reference goes, stage by stage, on one warm worker (seconds).
 
-    ``load`` reads and validates the notebook; ``visible``/``hidden`` are the two sandboxed
-    phases as the grader waits for them (fork, isolation, the cells, the probes, the results);
+    ``load`` reads and validates the notebook; ``sandbox`` is the sandboxed child as the grader
+    waits for it (fork, isolation, the cells, the visible and hidden probes, the results);
     ``judge`` the verdicts here; ``suite`` the same checks run in this process unisolated
     (probes and verdicts: the topic's own compute); ``heaviest`` the slowest check there.
     """
@@ -402,7 +399,7 @@ def profile_references(slugs: list[str], workdir: Path) -> dict[str, dict[str, f
                 checks[check.id] = time.perf_counter() - start
             heaviest = max(checks, key=checks.get)
             profile[slug] = {
-                "load": t1 - t0, "visible": visible.elapsed, "hidden": hidden.elapsed if hidden else 0.0,
+                "load": t1 - t0, "sandbox": visible.elapsed,
                 "wait": t2 - t1, "judge": t3 - t2, "total": t3 - t0,
                 "suite": sum(checks.values()), "heaviest": heaviest, "heaviest_seconds": checks[heaviest],
                 "passed": all(r.passed for r in results),
@@ -414,11 +411,11 @@ def profile_references(slugs: list[str], workdir: Path) -> dict[str, dict[str, f
 
 def format_profile(profile: dict[str, dict[str, float]]) -> str:
     """The profile as a table, slowest topic first."""
-    lines = [f"{'topic':<28}{'total':>7}{'load':>6}{'visible':>8}{'hidden':>7}{'judge':>6}{'suite':>7}"
+    lines = [f"{'topic':<28}{'total':>7}{'load':>6}{'sandbox':>8}{'judge':>6}{'suite':>7}"
              "  heaviest check (in-process s)"]
     for slug, p in sorted(profile.items(), key=lambda kv: -kv[1]["total"]):
         flag = "" if p["passed"] else "  REFERENCE NOT FULL SCORE"
-        lines.append(f"{slug:<28}{p['total']:>7.2f}{p['load']:>6.2f}{p['visible']:>8.2f}{p['hidden']:>7.2f}"
+        lines.append(f"{slug:<28}{p['total']:>7.2f}{p['load']:>6.2f}{p['sandbox']:>8.2f}"
                      f"{p['judge']:>6.2f}{p['suite']:>7.2f}  {p['heaviest']} ({p['heaviest_seconds']:.2f}){flag}")
     return "\n".join(lines)
 
@@ -509,9 +506,8 @@ def run_benchmark(workdir: Path, students: int, topics: list[str] | None, worker
     full = sandbox_overhead("require", overhead_repeats)
     bare = sandbox_overhead("off", overhead_repeats)
     click.echo(f"\nsandbox overhead, trivial submission (median of {overhead_repeats}): "
-               f"{full['submission'] * 1000:.0f} ms with "
-               f"isolation ({full['mode']}: visible phase {full['visible_phase'] * 1000:.0f} ms, hidden phase "
-               f"{full['hidden_phase'] * 1000:.0f} ms), {bare['submission'] * 1000:.0f} ms forks alone: "
+               f"{full['submission'] * 1000:.0f} ms with isolation ({full['mode']}), "
+               f"{bare['submission'] * 1000:.0f} ms forks alone: "
                f"isolation adds {(full['submission'] - bare['submission']) * 1000:.0f} ms")
 
     baseline = worker_baseline_rss()
@@ -533,8 +529,6 @@ def run_benchmark(workdir: Path, students: int, topics: list[str] | None, worker
         "ratio_to_physical_floor": round(t_mmqb / floor, 2),
         "identical_cells": cells, "per_topic": per_topic,
         "sandbox_overhead_ms": {"isolated": round(full["submission"] * 1000, 1),
-                                "isolated_visible_phase": round(full["visible_phase"] * 1000, 1),
-                                "isolated_hidden_phase": round(full["hidden_phase"] * 1000, 1),
                                 "no_isolation": round(bare["submission"] * 1000, 1), "mode": full["mode"]},
         "peak_worker_rss_mib": round(peak_worker / 2**20), "tensorflow_rss_mib": round(baseline / 2**20),
         "peak_beyond_tensorflow_mib": round((peak_worker - baseline) / 2**20),

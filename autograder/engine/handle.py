@@ -1,10 +1,12 @@
-"""The trusted side's handle on one warm worker, and the protocol of one sandboxed phase.
+"""The trusted side's handle on one warm worker, and the protocol of one sandboxed submission.
 
 The worker (``autograder.engine.worker``) is a long-lived process with TensorFlow imported;
-for each phase it forks a fresh sandboxed child. This module starts and restarts it, sends it
-a job (with the result pipe's write end, and the hidden probes in a memfd the worker never
-reads), and reads the child's frames itself until the worker says the phase is over: what a
-phase produced, as this side saw it, is a :class:`Phase`.
+for each submission it forks one fresh sandboxed child. This module starts and restarts it,
+sends it a job with the child's ends of four pipes (``wire.CHANNELS``), and drives the other
+ends itself: it reads text and output until the visible part is done, closes them, and only
+then writes the hidden probes (the worker never holds them); then it reads the hidden part's
+plain data until the worker says the child is over. What each part produced, as this side saw
+it, is a :class:`Phase`.
 """
 
 from __future__ import annotations
@@ -25,11 +27,12 @@ from autograder.engine.settings import Limits
 from autograder.errors import EngineFault, IsolationUnavailable
 
 log = logging.getLogger("mmqb.engine")
+OUTPUT_TAIL = 4000  # bytes of what a submission printed kept for the grader's log and tests
 
 
 @dataclass
 class Phase:
-    """What one sandboxed phase produced, as the trusted side saw it."""
+    """What one part of a submission (visible, hidden) produced, as the trusted side saw it."""
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     status: str = ""  # "" | timeout | memory | output | crashed | error
@@ -59,7 +62,11 @@ class Phase:
 
     @property
     def finished(self) -> bool:
-        return bool(self.of_kind("done"))
+        return self.finished_part("done")
+
+    def finished_part(self, kind: str) -> bool:
+        """Whether the frame that ends this part (``visible_done``, ``done``) arrived."""
+        return bool(self.of_kind(kind))
 
 
 class WarmWorker:
@@ -178,9 +185,11 @@ class WarmWorker:
         """Graded without a sandbox (``--no-isolation``, or "available" where none could be made)."""
         return self.mode not in ("full", "uid")
 
-    # ---------------------------------------------------------------- one phase
-    def run_phase(self, job: dict[str, Any], limits: Limits, hidden_probes: bytes | None = None) -> Phase:
-        """Run one phase of a submission in a fresh sandboxed child; read its frames here."""
+    # ---------------------------------------------------------------- one submission
+    def run_submission(self, job: dict[str, Any], limits: Limits,
+                       hidden_probes: bytes | None = None) -> tuple[Phase, Phase | None]:
+        """Run a submission in one fresh sandboxed child: its visible part, then (with
+        ``hidden_probes``) its hidden part; read its channels here. ``(visible, hidden)``."""
         with self.lock:
             if self.proc is None or self.proc.poll() is not None:
                 self.close()
@@ -188,98 +197,201 @@ class WarmWorker:
             assert self.sock is not None and self.run_dir is not None
             job = dict(job, limits=limits.as_job(), isolation=self.mode, run_dir=self.run_dir,
                        uid=self.lease.uid if self.lease else 0, break_step=self.break_step)
-            read_fd, write_fd = os.pipe()
-            fds = [write_fd]
-            if hidden_probes is not None:
-                memfd = os.memfd_create("mmqb-hidden-probes", os.MFD_CLOEXEC)
-                os.write(memfd, hidden_probes)
-                fds.append(memfd)
+            pipes = {name: os.pipe() for name in wire.CHANNELS}
+            # the child writes text, output and data and reads probes; this side the other ends
+            child_ends = [pipes[n][0] if n == "probes" else pipes[n][1] for n in wire.CHANNELS]
+            ours = {n: pipes[n][1] if n == "probes" else pipes[n][0] for n in wire.CHANNELS}
             try:
-                wire.send_message(self.sock, {"job": job}, fds)
+                wire.send_message(self.sock, {"job": job}, child_ends)
             except OSError as exc:
-                os.close(read_fd)
+                for fd in ours.values():
+                    os.close(fd)
                 self.close()
                 raise EngineFault(f"the grading worker died ({exc})") from None
             finally:
-                for fd in fds:
+                for fd in child_ends:
                     os.close(fd)
-            return self._collect(read_fd, limits)
+            return _Collector(ours, limits, hidden_probes).collect(self)
 
-    def _collect(self, read_fd: int, limits: Limits) -> Phase:
-        """Read the child's frames until the worker reports the phase over; then drain."""
-        assert self.sock is not None
-        phase, buffer, received = Phase(), b"", 0
-        reply = None
-        deadline = time.monotonic() + limits.wall_seconds + 60
-        open_fd: int | None = read_fd
-        try:
-            while reply is None:
-                wait = [self.sock] + ([open_fd] if open_fd is not None else [])
-                ready, _, _ = select.select(wait, [], [], max(0.0, deadline - time.monotonic()))
-                if not ready:
-                    self.close()
-                    raise EngineFault("the grading worker stopped answering")
-                if open_fd is not None and open_fd in ready:
-                    chunk = os.read(open_fd, 1 << 16)
-                    if not chunk:
-                        os.close(open_fd)
-                        open_fd = None
-                    else:
-                        received += len(chunk)
-                        buffer, error = self._frames(phase, buffer + chunk, received, limits)
-                        if error:
-                            phase.status, phase.detail = error
-                            os.close(open_fd)  # the child's next write fails; the worker ends it
-                            open_fd = None
-                if self.sock in ready:
-                    try:
-                        reply, _ = wire.recv_message(self.sock)
-                    except (EOFError, OSError):
-                        self.close()
-                        raise EngineFault("the grading worker died") from None
-            while open_fd is not None:  # the child and its descendants are gone: drain to EOF
-                ready, _, _ = select.select([open_fd], [], [], 2.0)
-                chunk = os.read(open_fd, 1 << 16) if ready else b""
-                if not chunk:
-                    break
-                received += len(chunk)
-                buffer, error = self._frames(phase, buffer + chunk, received, limits)
-                if error:
-                    phase.status, phase.detail = error
-                    break
-        finally:
-            if open_fd is not None:
-                os.close(open_fd)
-        if reply.get("status") == "error":
-            raise EngineFault(reply.get("detail", "worker error"))
-        phase.elapsed = float(reply.get("elapsed", 0.0))
-        phase.output = str(reply.get("output", ""))
-        if not phase.status:
-            if reply.get("status"):
-                phase.status, phase.detail = reply["status"], reply.get("detail", "")
-            elif reply.get("signal"):
-                phase.status, phase.detail = "crashed", f"your code crashed the process ({reply['signal']})"
-            elif not phase.finished:
-                phase.status = "crashed"
-                phase.detail = (f"your code ended the process (exit code {reply.get('exit_code')}) "
-                                "before the checks finished")
-        return phase
 
-    @staticmethod
-    def _frames(phase: Phase, buffer: bytes, received: int, limits: Limits) -> tuple[bytes, tuple[str, str] | None]:
-        if received > limits.result_bytes:
-            return buffer, ("output", f"results larger than {limits.result_bytes} bytes")
-        while True:  # one frame at a time: frames before a garbled one are kept
+class _Frames:
+    """One channel of frames from the child, read into ``phase.messages`` until ``last`` (or EOF)."""
+
+    def __init__(self, fd: int, phase: Phase, limit: int, last: str) -> None:
+        self.fd: int | None = fd
+        self.phase, self.limit, self.last = phase, limit, last
+        self.buffer, self.received = b"", 0
+        self.error: tuple[str, str] | None = None
+
+    def read(self) -> None:
+        """Read what is there; close the channel at EOF, at its last frame, or at bad input."""
+        assert self.fd is not None
+        chunk = os.read(self.fd, 1 << 16)
+        if not chunk:
+            self.close()
+            return
+        self.received += len(chunk)
+        if self.received > self.limit:
+            self.error = ("output", f"results larger than {self.limit} bytes")
+            self.close()  # the child's next write fails; the worker ends it
+            return
+        self.buffer += chunk
+        while self.fd is not None:  # one frame at a time: frames before a garbled one are kept
             try:
-                frames, rest = wire.split_frames(buffer, limits.result_bytes, limit_count=1)
+                frames, self.buffer = wire.split_frames(self.buffer, self.limit, limit_count=1)
                 if not frames:
-                    return buffer, None
+                    return
                 message = wire.decode(frames[0])
             except wire.WireError as exc:
-                return buffer, ("crashed", f"garbled results: {exc}")
-            buffer = rest
+                self.error = ("crashed", f"garbled results: {exc}")
+                self.close()
+                return
             if type(message) is dict:
-                phase.messages.append(message)
+                self.phase.messages.append(message)
+                if message.get("kind") == self.last:
+                    self.close()  # nothing after it is read, whoever writes it
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+class _Collector:
+    """This side of one submission's channels, in the order the sandbox's docstring gives.
+
+    Text and output are read until the text channel's ``visible_done`` (or its end); both are
+    then closed here, and only after that are the hidden probes written. Data is read as plain
+    data throughout: nothing of it is ever shown as text.
+    """
+
+    def __init__(self, ours: dict[str, int], limits: Limits, hidden_probes: bytes | None) -> None:
+        self.limits = limits
+        self.visible, self.hidden = Phase(), Phase()
+        self.text = _Frames(ours["text"], self.visible, limits.result_bytes, "visible_done")
+        self.data = _Frames(ours["data"], self.hidden, limits.result_bytes, "done")
+        self.output_fd: int | None = ours["output"]
+        self.output, self.output_received = b"", 0
+        self.probes_fd: int | None = ours["probes"]
+        self.has_hidden = hidden_probes is not None
+        self.pending = memoryview(wire.frame(hidden_probes or b""))
+        self.visible_over = False
+
+    def collect(self, worker: WarmWorker) -> tuple[Phase, Phase | None]:
+        assert worker.sock is not None
+        reply = None
+        deadline = time.monotonic() + self.limits.wall_seconds + 60
+        try:
+            while reply is None:
+                reads = [worker.sock] + [fd for fd in (self.text.fd, self.output_fd, self.data.fd) if fd is not None]
+                writes = [self.probes_fd] if self.visible_over and self.probes_fd is not None else []
+                ready, writable, _ = select.select(reads, writes, [], max(0.0, deadline - time.monotonic()))
+                if not ready and not writable:
+                    worker.close()
+                    raise EngineFault("the grading worker stopped answering")
+                if self.output_fd is not None and self.output_fd in ready:
+                    self._read_output()
+                if self.text.fd is not None and self.text.fd in ready:
+                    self.text.read()
+                    if self.text.fd is None:
+                        self._end_visible()
+                if writable:
+                    self._write_probes()
+                if self.data.fd is not None and self.data.fd in ready:
+                    self.data.read()
+                if worker.sock in ready:
+                    try:
+                        reply, _ = wire.recv_message(worker.sock)
+                    except (EOFError, OSError):
+                        worker.close()
+                        raise EngineFault("the grading worker died") from None
+            # The child and its descendants are gone: what is left in the pipes, to their end.
+            for channel in (self.text, self.data):
+                while channel.fd is not None and select.select([channel.fd], [], [], 2.0)[0]:
+                    channel.read()
+                channel.close()
+            if not self.visible_over:
+                self._end_visible(child_alive=False)
+        finally:
+            for channel in (self.text, self.data):
+                channel.close()
+            for fd in (self.output_fd, self.probes_fd):
+                if fd is not None:
+                    os.close(fd)
+            self.output_fd = self.probes_fd = None
+        return self._outcome(reply)
+
+    def _read_output(self, limit: int | None = None) -> bool:
+        """Keep the tail of what the child printed; stop reading past ``output_bytes``. False at its end."""
+        assert self.output_fd is not None
+        try:
+            chunk = os.read(self.output_fd, 1 << 16)
+        except BlockingIOError:
+            return False
+        self.output_received += len(chunk)
+        self.output = (self.output + chunk)[-OUTPUT_TAIL:]
+        if not chunk or self.output_received > self.limits.output_bytes:
+            os.close(self.output_fd)  # past the limit the child's writes fail, as on a full disk
+            self.output_fd = None
+            return False
+        return True
+
+    def _end_visible(self, child_alive: bool = True) -> None:
+        """The text channel is over: output drained of what is there now, both closed, then the
+        hidden probes (only after a real ``visible_done``; else none are ever written)."""
+        self.text.close()
+        if self.output_fd is not None:
+            os.set_blocking(self.output_fd, False)
+            while self.output_fd is not None and self._read_output():
+                pass
+            if self.output_fd is not None:
+                os.close(self.output_fd)
+                self.output_fd = None
+        self.visible_over = True
+        if self.probes_fd is None:
+            return
+        if child_alive and self.visible.finished_part("visible_done"):  # an empty frame if there are none
+            os.set_blocking(self.probes_fd, False)
+            self._write_probes()
+        else:
+            os.close(self.probes_fd)
+            self.probes_fd = None
+
+    def _write_probes(self) -> None:
+        assert self.probes_fd is not None
+        try:
+            written = os.write(self.probes_fd, self.pending)
+        except BlockingIOError:
+            return
+        except OSError:  # the child is gone
+            written = len(self.pending)
+        self.pending = self.pending[written:]
+        if not self.pending:
+            os.close(self.probes_fd)
+            self.probes_fd = None
+
+    def _outcome(self, reply: dict[str, Any]) -> tuple[Phase, Phase | None]:
+        if reply.get("status") == "error":
+            raise EngineFault(reply.get("detail", "worker error"))
+        visible, hidden = self.visible, self.hidden
+        visible.elapsed = float(reply.get("elapsed", 0.0))
+        visible.output = self.output.decode(errors="replace")
+        if reply.get("status"):
+            ended = (reply["status"], reply.get("detail", ""))
+        elif reply.get("signal"):
+            ended = ("crashed", f"your code crashed the process ({reply['signal']})")
+        else:
+            ended = ("crashed", f"your code ended the process (exit code {reply.get('exit_code')}) "
+                                "before the checks finished")
+        if not visible.finished_part("visible_done"):
+            visible.status, visible.detail = self.text.error or ended
+            if self.has_hidden:  # never started: the reason the visible part ended
+                hidden.status, hidden.detail = visible.status, visible.detail
+        elif self.data.error:
+            hidden.status, hidden.detail = self.data.error
+        elif reply.get("status") or reply.get("signal") or not hidden.finished:
+            hidden.status, hidden.detail = ended
+        return visible, hidden if self.has_hidden else None
 
 
 def _tail(path: str, limit: int = 2000) -> str:

@@ -1,16 +1,23 @@
-"""The sandboxed child: isolate, run the student's cells, run one phase's probes, stream data.
+"""The sandboxed child: isolate, run the student's cells, the visible probes, then the hidden ones.
 
 This code runs in a process forked from a warm worker (TensorFlow already imported, no
 TensorFlow op run). It never sees a verdict, an oracle, the reference solutions or the
-gradebook. A submission is run twice, in two children: the *visible* phase gets the visible
-checks' probes (whose code is in the student's notebook anyway) and may send text back; the
-*hidden* phase reads the hidden probes from a descriptor handed to it alone, and the
-trusted side reads nothing from it but plain data and built-in exception names.
+gradebook. One child per submission, in two parts whose order the trusted side enforces:
+
+* the *visible* part runs the cells and the visible checks' probes (whose code is in the
+  student's notebook anyway); it may send text (the ``text`` channel) and print (``output``);
+  it ends with a ``visible_done`` frame;
+* the grader then stops reading ``text`` and ``output`` and closes its ends, and only then
+  writes the hidden probes into the ``probes`` channel; the *hidden* part reads them from there
+  and sends plain data and built-in exception names only (the ``data`` channel).
+
+Whatever the student's code does (duplicated descriptors, a thread waiting for the hidden
+probes, a forged ``visible_done``), the hidden probes reach this process only after every
+channel the grader reads as text is closed on the grader's side: a write to one then fails.
 
 Isolation ("full"), each step checked, a failure stopping the child before any student code:
 
-1. new session; every inherited descriptor closed but the result pipe (and the hidden
-   probes' descriptor);
+1. new session; every inherited descriptor closed but the four channels (``wire.CHANNELS``);
 2. new mount, network, PID, IPC and UTS namespaces; as a normal user also a new user
    namespace mapping only the user's own uid and gid (unprivileged user namespaces);
 3. a fork: the grandchild is PID 1 of the new PID namespace, so when it ends every process
@@ -24,8 +31,8 @@ Isolation ("full"), each step checked, a failure stopping the child before any s
 6. as root a dedicated uid/gid leased for this sandbox alone; otherwise every capability
    dropped; no new privileges either way;
 7. checks: PID 1, no network interface but loopback, no capability, the forbidden paths absent;
-8. an environment of a few fixed variables, nothing inherited; stdin empty, output to a
-   bounded file.
+8. an environment of a few fixed variables, nothing inherited; stdin empty, stdout and
+   stderr to the ``output`` channel (the grader keeps a bounded tail).
 
 Isolation ("uid"), for a root grader where namespaces are refused (Docker's default seccomp
 profile and capabilities: Gradescope's container), chosen only by a grader that asks for it
@@ -39,7 +46,7 @@ profile and capabilities: Gradescope's container), chosen only by a grader that 
 5. checks: no capability left, the uid, the grader (the parent) cannot be signalled, the
    forbidden paths (suites, solutions, root's home) cannot even be looked up: a grader whose
    secrets are readable by others is refused, the grader keeps them in root-only folders;
-6. the same environment and output as in "full"; the scratch folder is a folder of the
+6. the same environment and channels as in "full"; the scratch folder is a folder of the
    run folder owned by the uid (the run folder is then traversable, not listable).
 
 What "uid" does not give: no private network (code can connect out), no private ``/tmp``
@@ -249,15 +256,12 @@ def _new_root(libc, steps: _Steps, root: str, scratch: str, scratch_bytes: int, 
         os.symlink(target, f"{root}/dev/{name}")
     os.makedirs(root + "/proc", mode=0o555)
     _mount(libc, steps, "/proc of the pid namespace", "proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    # The scratch folder is a size-limited tmpfs (files written there are bounded, and never on the
-    # grader's disk); only output.txt, which the worker reads afterwards, is the file outside.
+    # The scratch folder is a size-limited tmpfs: files written there are bounded, and never on the
+    # grader's disk.
     os.makedirs(root + scratch, mode=0o755, exist_ok=True)
     owner = f",uid={uid},gid={uid}" if uid > 0 else ""
     _mount(libc, steps, "scratch tmpfs", "tmpfs", root + scratch, "tmpfs", MS_NOSUID | MS_NODEV,
            f"size={max(1, scratch_bytes >> 10)}k,mode=0700{owner}")
-    with open(root + scratch + "/output.txt", "w"):
-        pass
-    _bind(libc, steps, os.path.join(scratch, "output.txt"), root + scratch + "/output.txt", read_only=False)
     steps.need("pivot_root", SYS_PIVOT_ROOT is not None, f"unsupported machine {platform.machine()}")
     os.chdir(root)
     steps.need("pivot_root", libc.syscall(SYS_PIVOT_ROOT, b".", b".") == 0)
@@ -355,18 +359,31 @@ def _verify(steps: _Steps, forbidden: list[str]) -> None:
     steps.add("checked: pid 1, loopback only, no capabilities, repository and course absent")
 
 
-def _redirect_output(scratch: str) -> None:
+def _redirect_output(output_fd: int) -> None:
+    """stdin empty; stdout and stderr to the ``output`` channel (the descriptor is closed)."""
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
-    out = os.open(os.path.join(scratch, "output.txt"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(out, 1)
-    os.dup2(out, 2)
-    for fd in (null, out):
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    for fd in (null, output_fd):
         if fd > 2:
             os.close(fd)
     sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115
     sys.stdin = open(0, closefd=False)  # noqa: SIM115
+
+
+def _end_output() -> None:
+    """stdout and stderr to /dev/null: the hidden part prints nowhere (the grader closed its end)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # the grader stopped reading: a flood, or the visible part is over
+            pass
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.close(null)
 
 
 def _transform(source: str) -> str:
@@ -391,14 +408,15 @@ def _close_fds_except(keep: list[int]) -> None:
     os.closerange(top, 1 << 16)
 
 
-def child_main(job: dict[str, Any], result_fd: int, scratch: str, root: str, hidden_fd: int | None) -> None:
-    """Entry point of the forked child; never returns."""
+def child_main(job: dict[str, Any], fds: dict[str, int], scratch: str, root: str) -> None:
+    """Entry point of the forked child (``fds``: a descriptor per name of ``wire.CHANNELS``); never returns."""
     code = 70
     steps = _Steps(job.get("break_step"))
+    text_fd = fds["text"]
     try:
         os.setsid()
         _libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # ends with the worker
-        keep = [result_fd] + ([hidden_fd] if hidden_fd is not None else [])
+        keep = [fds[name] for name in wire.CHANNELS]
         _close_fds_except(keep)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         libc = _libc()
@@ -423,21 +441,21 @@ def child_main(job: dict[str, Any], result_fd: int, scratch: str, root: str, hid
             _verify_uid(steps, uid, job.get("forbidden", []))
         os.environ.clear()
         os.environ.update(settings.sandbox_env(scratch))
-        _redirect_output(scratch)
-        _send(result_fd, {"kind": "isolation", "steps": steps.done})
+        _redirect_output(fds["output"])
+        _send(text_fd, {"kind": "isolation", "steps": steps.done})
         if job.get("fresh_python"):  # before any student code: the server must stay clean
-            fresh.start_server(keep_closed=keep)
-        _run(job, result_fd, hidden_fd)
+            fresh.start_server(keep_closed=[fds[name] for name in ("text", "probes", "data")])
+        _run(job, fds)
         code = 0
     except IsolationError as exc:
         code = ISOLATION_FAILED
         try:
-            _send(result_fd, {"kind": "isolation_failed", "step": exc.step, "message": str(exc)})
+            _send(text_fd, {"kind": "isolation_failed", "step": exc.step, "message": str(exc)})
         except BaseException:  # noqa: BLE001
             pass
-    except BaseException:  # noqa: BLE001 - report, then exit without running atexit hooks
+    except BaseException:  # noqa: BLE001 - report (while the grader reads text), then exit without atexit hooks
         try:
-            _send(result_fd, {"kind": "internal", "message": traceback.format_exc(limit=3)})
+            _send(text_fd, {"kind": "internal", "message": traceback.format_exc(limit=3)})
         except BaseException:  # noqa: BLE001
             pass
     os._exit(code)
@@ -452,18 +470,39 @@ def _probe_globals() -> dict[str, Any]:
     return found
 
 
-def _read_hidden(fd: int) -> list[dict[str, Any]]:
-    os.lseek(fd, 0, os.SEEK_SET)
-    chunks = []
-    while chunk := os.read(fd, 1 << 16):
+def _read_exact(fd: int, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("the hidden probes' channel closed early")
         chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_hidden(fd: int) -> list[dict[str, Any]]:
+    """The hidden probes: one frame the grader writes once the visible part is over.
+
+    A frame, not "until EOF": the student's code can open another write end of this pipe
+    (``/proc/self/fd``) and keep it open; it could only delay or garble its own hidden part.
+    """
+    (size,) = wire.HEADER.unpack(_read_exact(fd, wire.HEADER.size))
+    probes = json.loads(_read_exact(fd, size)) if size else []
     os.close(fd)
-    return json.loads(b"".join(chunks))
+    return probes
 
 
-def _run(job: dict[str, Any], result_fd: int, hidden_fd: int | None) -> None:
-    hidden = job["phase"] == "hidden"
-    probes = _read_hidden(hidden_fd) if hidden and hidden_fd is not None else job.get("probes", [])
+def _send_probe(fd: int, probe_id: str, message: dict[str, Any]) -> None:
+    try:
+        _send(fd, {"kind": "probe", "id": probe_id, **message})
+    except Exception as exc:  # noqa: BLE001 - e.g. a float subclass that plain() let through
+        _send(fd, {"kind": "probe", "id": probe_id, "ok": False, "error": type(exc).__name__,
+                   "data": "the result could not be sent"})
+
+
+def _run(job: dict[str, Any], fds: dict[str, int]) -> None:
+    text_fd, data_fd = fds["text"], fds["data"]
     ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     exec(compile(job["setup"], "<setup>", "exec"), ns)  # noqa: S102 - trusted setup cell
     errors = []
@@ -472,30 +511,31 @@ def _run(job: dict[str, Any], result_fd: int, hidden_fd: int | None) -> None:
             exec(compile(_transform(source), f"<cell {index + 1}>", "exec"), ns)  # noqa: S102
         except BaseException as exc:  # noqa: BLE001 - includes SystemExit and KeyboardInterrupt
             errors.append(f"cell {index + 1}: {type(exc).__name__}: {exc}"[:500])
-    _send(result_fd, {"kind": "cells", "errors": [] if hidden else errors})
+    _send(text_fd, {"kind": "cells", "errors": errors})
     base = _probe_globals()
-    for probe in probes:
+    for probe in job.get("probes", []):  # visible: their code is in the notebook; text may go back
         scope = dict(base)
-        if hidden:
-            # Only plain data or the name of an exception class: the trusted side shows no text.
-            try:
-                exec(compile(probe["source"], "<check>", "exec"), scope)  # noqa: S102
-                runtime.seed_random_state()  # as run_probe does: the same draws as in nbgrader
-                message = {"ok": True, "data": runtime.plain(scope[probe["entry"]](ns))}
-            except runtime.CheckFailed:
-                message = {"ok": False, "error": "CheckFailed"}
-            except BaseException as exc:  # noqa: BLE001
-                message = {"ok": False, "error": type(exc).__name__}
-        else:
-            try:
-                exec(compile(probe["source"], f"<check {probe['id']}>", "exec"), scope)  # noqa: S102
-                ok, data = runtime.run_probe(scope[probe["entry"]], ns)
-            except BaseException as exc:  # noqa: BLE001 - sys.exit() inside the student's function
-                ok, data = False, f"your code stopped the check with {type(exc).__name__}: {exc}"
-            message = {"ok": ok, "data": data}
         try:
-            _send(result_fd, {"kind": "probe", "id": probe["id"], **message})
-        except Exception as exc:  # noqa: BLE001 - e.g. a float subclass that plain() let through
-            _send(result_fd, {"kind": "probe", "id": probe["id"], "ok": False,
-                              "error": type(exc).__name__, "data": "the result could not be sent"})
-    _send(result_fd, {"kind": "done"})
+            exec(compile(probe["source"], f"<check {probe['id']}>", "exec"), scope)  # noqa: S102
+            ok, data = runtime.run_probe(scope[probe["entry"]], ns)
+        except BaseException as exc:  # noqa: BLE001 - sys.exit() inside the student's function
+            ok, data = False, f"your code stopped the check with {type(exc).__name__}: {exc}"
+        _send_probe(text_fd, probe["id"], {"ok": ok, "data": data})
+    _send(text_fd, {"kind": "visible_done"})
+    # The visible part is over: no more text from here. The grader closes its ends of text and
+    # output before it writes the hidden probes (a write to either then fails).
+    _end_output()
+    os.close(text_fd)
+    for probe in _read_hidden(fds["probes"]):
+        scope = dict(base)
+        # Only plain data or the name of an exception class: the trusted side shows no text.
+        try:
+            exec(compile(probe["source"], "<check>", "exec"), scope)  # noqa: S102
+            runtime.seed_random_state()  # as run_probe does: the same draws as in nbgrader
+            message = {"ok": True, "data": runtime.plain(scope[probe["entry"]](ns))}
+        except runtime.CheckFailed:
+            message = {"ok": False, "error": "CheckFailed"}
+        except BaseException as exc:  # noqa: BLE001
+            message = {"ok": False, "error": type(exc).__name__}
+        _send_probe(data_fd, probe["id"], message)
+    _send(data_fd, {"kind": "done"})

@@ -104,7 +104,7 @@ class Limits:
         """The limits in the worker's job format."""
         return {"wall_seconds": self.wall_seconds, "cpu_seconds": self.cpu_seconds,
                 "memory_bytes": self.memory_mib << 20, "output_bytes": self.output_bytes,
-                "result_bytes": self.result_bytes, "processes": self.processes, "output_tail": 4000,
+                "result_bytes": self.result_bytes, "processes": self.processes,
                 "scratch_bytes": self.scratch_mib << 20}
 
 

@@ -1,9 +1,10 @@
 """The named stages of grading one submission, on the trusted side.
 
 **load** (parse and validate the notebook: ``submission.read_submission``), **isolate + run
-probes** (the visible phase, then the hidden phase, each in a fresh sandboxed child of a
-:class:`~autograder.engine.handle.WarmWorker`), **judge** (verdicts in this process, on plain
-data only), **score** (each check its points). Recording is the course pipeline's.
+probes** (one fresh sandboxed child of a :class:`~autograder.engine.handle.WarmWorker`: the
+visible part, then the hidden part, in the order the trusted side enforces), **judge**
+(verdicts in this process, on plain data only), **score** (each check its points). Recording
+is the course pipeline's.
 
 What a student can receive is built here from trusted text only: for a visible check the
 verdict's message or the sandbox's (its code is in the notebook); for a hidden check its
@@ -16,7 +17,6 @@ fails: anything before the student's code could run) gives ``graded=False``, nev
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
@@ -36,7 +36,6 @@ from autograder.results import CheckResult, SubmissionResult
 from autograder.topics import ROOT, all_topics
 
 log = logging.getLogger("mmqb.engine")
-MIN_PHASE_SECONDS = 1.0  # a hidden phase needs at least this much of the budget to start
 MESSAGE_CHARS = 64 << 10  # one check's message, one note
 RESULT_CHARS = 1 << 20  # every message of a submission together
 
@@ -66,22 +65,13 @@ def forbidden_paths() -> list[str]:
 
 # ------------------------------------------------------------------ stages
 def run_probes(sub: Submission, suite: Suite, worker: WarmWorker, limits: Limits) -> tuple[Phase, Phase | None]:
-    """Isolate and run probes: the visible phase, then (if any) the hidden phase."""
-    base = {"setup": SETUP_SOURCE, "cells": sub.student_cells, "forbidden": forbidden_paths(),
-            "fresh_python": suite.fresh_python}
-    visible = [probe_job(c) for c in suite.checks if not c.hidden]
+    """Isolate and run probes in one child, one wall-clock budget: the visible part, then the hidden."""
+    job = {"setup": SETUP_SOURCE, "cells": sub.student_cells, "forbidden": forbidden_paths(),
+           "fresh_python": suite.fresh_python, "probes": [probe_job(c) for c in suite.checks if not c.hidden]}
     hidden = [probe_job(c) for c in suite.checks if c.hidden]
-    started = time.monotonic()
-    first = worker.run_phase(dict(base, phase="visible", probes=visible), limits)
-    _require_isolated(first)
-    # One wall-clock budget per submission: the hidden phase gets what the visible one left.
-    left = limits.wall_seconds - (time.monotonic() - started)
-    if not hidden or first.status == "timeout" or left < MIN_PHASE_SECONDS:
-        return first, None  # the budget is spent: the hidden checks are "not run: the time limit"
-    second = worker.run_phase(dict(base, phase="hidden"), dataclasses.replace(limits, wall_seconds=left),
-                              hidden_probes=json.dumps(hidden).encode())
-    _require_isolated(second)
-    return first, second
+    visible, hidden_part = worker.run_submission(job, limits, json.dumps(hidden).encode() if hidden else None)
+    _require_isolated(visible)
+    return visible, hidden_part
 
 
 def _require_isolated(phase: Phase) -> None:
@@ -119,7 +109,7 @@ def judge(suite: Suite, visible: Phase, hidden: Phase | None) -> list[CheckResul
 
 def _not_run(check: Check, phase: Phase | None) -> str:
     if phase is None:
-        return "not run: your code used up the time limit before the checks"
+        return "the check did not run"
     if check.hidden:
         reason = {"timeout": "the time limit was reached", "memory": "the memory limit was exceeded",
                   "output": "the results were too large", "crashed": "your code ended or crashed the process"}

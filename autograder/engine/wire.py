@@ -18,7 +18,11 @@ import numpy as np
 ARRAY_KEY = "__ndarray__"
 MAX_DEPTH = 10
 MAX_ARRAY_BYTES = 64 * 1024 * 1024
-_HEADER = struct.Struct(">I")
+HEADER = struct.Struct(">I")  # every frame of every channel: a 4-byte big-endian length, then the payload
+# A sandboxed child's four pipes, in the order the worker passes them: the text it sends while the
+# grader reads it as text, its stdout/stderr, the hidden probes (the grader writes them once the
+# visible part is over), the hidden part's plain data.
+CHANNELS = ("text", "output", "probes", "data")
 
 
 from autograder.errors import WireError  # noqa: E402 - re-exported: the channels' one error
@@ -86,7 +90,7 @@ def decode(data: bytes | str) -> Any:
 
 def frame(payload: bytes) -> bytes:
     """The one framing of every channel: a 4-byte big-endian length, then the payload."""
-    return _HEADER.pack(len(payload)) + payload
+    return HEADER.pack(len(payload)) + payload
 
 
 def write_frame(stream: BinaryIO | int, payload: bytes) -> None:
@@ -106,14 +110,14 @@ def write_frame(stream: BinaryIO | int, payload: bytes) -> None:
 def split_frames(buffer: bytes, limit: int, limit_count: int | None = None) -> tuple[list[bytes], bytes]:
     """Split complete frames (at most ``limit_count``) off ``buffer``; return them and the rest."""
     frames = []
-    while len(buffer) >= _HEADER.size and (limit_count is None or len(frames) < limit_count):
-        (size,) = _HEADER.unpack_from(buffer)
+    while len(buffer) >= HEADER.size and (limit_count is None or len(frames) < limit_count):
+        (size,) = HEADER.unpack_from(buffer)
         if size > limit:
             raise WireError(f"frame of {size} bytes exceeds the limit of {limit}")
-        if len(buffer) < _HEADER.size + size:
+        if len(buffer) < HEADER.size + size:
             break
-        frames.append(buffer[_HEADER.size:_HEADER.size + size])
-        buffer = buffer[_HEADER.size + size:]
+        frames.append(buffer[HEADER.size:HEADER.size + size])
+        buffer = buffer[HEADER.size + size:]
     return frames, buffer
 
 
@@ -156,7 +160,7 @@ def recv_message(sock, max_fds: int = 4) -> tuple[Any, list[int]]:
 
 def recv_frame(sock, limit: int | None = None) -> bytes:
     """One frame's payload from a stream socket (``WireError`` when it exceeds ``limit``)."""
-    (size,) = _HEADER.unpack(recv_exact(sock, _HEADER.size))
+    (size,) = HEADER.unpack(recv_exact(sock, HEADER.size))
     if limit is not None and size > limit:
         raise WireError(f"frame of {size} bytes exceeds the limit of {limit}")
     return recv_exact(sock, size)

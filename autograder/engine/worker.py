@@ -1,19 +1,19 @@
-"""A warm worker: imports TensorFlow once, then forks one sandboxed child per phase of a submission.
+"""A warm worker: imports TensorFlow once, then forks one sandboxed child per submission.
 
 Run as ``python -m autograder.engine.worker FD`` where FD is a Unix socket to the grader; the
 grader starts it with an environment of its own making (``settings.worker_env``), so nothing
 of the grader's environment is in this process's memory, nor in its children's.
 
-For each phase the grader passes, as descriptors, the write end of a result pipe (the grader
-reads it; this process never sees what the child sends) and, for the hidden phase, a memfd
-holding the hidden probes (this process never reads it, so a later child forked from here
-cannot find hidden code in its memory). The worker only forks, supervises (wall clock,
-memory) and kills.
+For each submission the grader passes four pipe ends (``wire.CHANNELS``): the child's ends
+of its text and output channels, of the channel the grader writes the hidden probes into once
+the visible part is over, and of the hidden part's data channel. This process reads none of
+them (the hidden probes are never in its memory, so no later child forked from here can find
+them). The worker only forks, supervises (one wall clock, memory) and kills.
 
 It never runs a TensorFlow op: a fork of a process that ran one hangs. It never imports the
 suites or the solutions. It is a child subreaper, so processes the student's code forks
-(even after ``setsid``) are re-parented here when their parent dies; after each phase every
-descendant is killed, so a submission's process tree ends with it.
+(even after ``setsid``) are re-parented here when their parent dies; after each submission
+every descendant is killed, so a submission's process tree ends with it.
 """
 
 from __future__ import annotations
@@ -101,26 +101,23 @@ def _private_bytes(pids: list[int]) -> int:
     return total
 
 
-def run_phase(job: dict[str, Any], result_fd: int, hidden_fd: int | None) -> dict[str, Any]:
-    """Fork a sandboxed child for one phase of ``job``, supervise it until it ends, clean up."""
-    from autograder.engine import sandbox
+def run_submission(job: dict[str, Any], fds: list[int]) -> dict[str, Any]:
+    """Fork a sandboxed child for ``job`` (``fds``: the child's ends of ``wire.CHANNELS``),
+    supervise it until it ends, clean up."""
+    from autograder.engine import sandbox, wire
 
     limits = job["limits"]
     scratch = tempfile.mkdtemp(prefix="scratch-", dir=job["run_dir"])
     root = tempfile.mkdtemp(prefix="root-", dir=job["run_dir"])
     uid = int(job.get("uid") or 0)
-    with open(os.path.join(scratch, "output.txt"), "w"):  # the one scratch file the worker reads afterwards
-        pass
     if os.geteuid() == 0 and uid > 0:
         os.chown(scratch, uid, uid)
-        os.chown(os.path.join(scratch, "output.txt"), uid, uid)
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:  # child
-        sandbox.child_main(job, result_fd, scratch, root, hidden_fd)
-    os.close(result_fd)
-    if hidden_fd is not None:
-        os.close(hidden_fd)
+        sandbox.child_main(job, dict(zip(wire.CHANNELS, fds, strict=True)), scratch, root)
+    for fd in fds:
+        os.close(fd)
     status, detail, raw = "", "", None
     deadline = start + limits["wall_seconds"]
     pidfd = os.pidfd_open(pid)
@@ -149,12 +146,6 @@ def run_phase(job: dict[str, Any], result_fd: int, hidden_fd: int | None) -> dic
         killed = kill_descendants()
         if job["isolation"] == "uid" and uid > 0 and not job.get("isolation_test"):  # not nobody's files
             remove_files_of(uid)
-        if job["phase"] != "visible":
-            output = ""
-        elif job["isolation"] == "uid":  # the scratch folder is the uid's: output.txt may be a link or a fifo now
-            output = _tail_owned(os.path.join(scratch, "output.txt"), limits.get("output_tail", 4000), uid)
-        else:
-            output = _tail(os.path.join(scratch, "output.txt"), limits.get("output_tail", 4000))
         shutil.rmtree(scratch, ignore_errors=True)
         try:
             os.rmdir(root)  # its mounts lived in the child's mount namespace only
@@ -166,18 +157,7 @@ def run_phase(job: dict[str, Any], result_fd: int, hidden_fd: int | None) -> dic
     elif raw is not None:
         exit_code = os.WEXITSTATUS(raw)
     return {"status": status, "detail": detail, "signal": signal_name, "exit_code": exit_code,
-            "output": output, "elapsed": time.monotonic() - start, "killed": killed}
-
-
-def _tail(path: str, limit: int) -> str:
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            size = fh.tell()
-            fh.seek(max(0, size - limit))
-            return fh.read().decode(errors="replace")
-    except OSError:
-        return ""
+            "elapsed": time.monotonic() - start, "killed": killed}
 
 
 # World-writable folders a sandbox of the "uid" mode can leave files in (it has no private /tmp).
@@ -185,7 +165,7 @@ SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/d
 
 
 def remove_files_of(uid: int) -> int:
-    """Delete what ``uid`` left in the world-writable folders ("uid" mode, after each phase); how many.
+    """Delete what ``uid`` left in the world-writable folders ("uid" mode, after each submission); how many.
 
     Walks with directory descriptors and never follows a symlink, so a link planted there cannot
     send the deletion elsewhere; only entries owned by ``uid`` go (with what is inside them),
@@ -242,39 +222,28 @@ def _remove_owned(dir_fd: int, uid: int, inside_owned: bool, depth: int = 0) -> 
     return removed
 
 
-def _tail_owned(path: str, limit: int, uid: int) -> str:
-    """The end of ``path`` if it is a plain file of ``uid``'s (never a symlink, fifo or hard link), else ""."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return ""
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != uid or st.st_nlink != 1:
-            return ""
-        os.lseek(fd, max(0, st.st_size - limit), os.SEEK_SET)
-        return os.read(fd, limit).decode(errors="replace")
-    except OSError:
-        return ""
-    finally:
-        os.close(fd)
-
-
 def isolation_available(run_dir: str, mode: str = "full") -> str:
-    """``mode`` (``"full"`` or ``"uid"``) when a sandbox of that mode can be made here, else why not."""
-    read_fd, write_fd = os.pipe()
-    job = {"isolation": mode, "isolation_test": True, "phase": "visible", "run_dir": run_dir, "uid": 0, "setup": "",
+    """``mode`` (``"full"`` or ``"uid"``) when a sandbox of that mode can be made here, else why not.
+
+    A test child with no cells and no probes: it reports its isolation steps and ends. Its
+    channels are the worker's own (no student code ever runs in it).
+    """
+    from autograder.engine import wire
+
+    job = {"isolation": mode, "isolation_test": True, "run_dir": run_dir, "uid": 0, "setup": "",
            "cells": [], "probes": [], "forbidden": [],
            "limits": {"wall_seconds": 20, "cpu_seconds": 20, "memory_bytes": 0, "output_bytes": 1 << 16,
                       "processes": 64}}
     if os.geteuid() == 0:
         job["uid"] = 65534  # nobody: enough to test the steps, never used for student code
-    outcome = run_phase(job, write_fd, None)
+    pipes = [os.pipe() for _ in range(4)]  # text, output, probes, data
+    os.write(pipes[2][1], wire.frame(b""))  # no hidden probes
+    outcome = run_submission(job, [pipes[0][1], pipes[1][1], pipes[2][0], pipes[3][1]])
     data = b""
-    while chunk := os.read(read_fd, 1 << 16):
+    while chunk := os.read(pipes[0][0], 1 << 16):
         data += chunk
-    os.close(read_fd)
-    from autograder.engine import wire
+    for fd in (pipes[0][0], pipes[1][0], pipes[2][1], pipes[3][0]):
+        os.close(fd)
 
     try:
         frames, _ = wire.split_frames(data, 1 << 20)
@@ -290,7 +259,7 @@ def isolation_available(run_dir: str, mode: str = "full") -> str:
 
 
 def main() -> None:
-    """Warm up, then serve phases until the grader closes the socket."""
+    """Warm up, then serve submissions until the grader closes the socket."""
     sock = socket.socket(fileno=int(sys.argv[1]))
     os.dup2(2, 1)  # anything printed goes to the log, never to a channel
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s mmqb worker: %(message)s")
@@ -300,7 +269,7 @@ def main() -> None:
     # pool thread), not the grader. A dead grader closes the socket: the loop below ends.
     import keras  # noqa: F401
     import numpy  # noqa: F401
-    import shap  # noqa: F401 - t30 imports it: 0.8 s per phase otherwise (runs no TensorFlow op)
+    import shap  # noqa: F401 - t30 imports it: 0.8 s per submission otherwise (runs no TensorFlow op)
     import tensorflow  # noqa: F401 - warm import; no op may run in this process
     from IPython.core import inputtransformer2  # noqa: F401
 
@@ -327,16 +296,18 @@ def main() -> None:
         except (EOFError, OSError):
             break
         try:
-            reply = run_phase(message["job"], fds[0], fds[1] if len(fds) > 1 else None)
-        except Exception as exc:  # noqa: BLE001 - the worker survives any single phase
-            log.error("phase failed: %r", exc)
+            if len(fds) != 4:
+                raise ValueError(f"a submission needs 4 channels, got {len(fds)}")
+            reply = run_submission(message["job"], fds)
+        except Exception as exc:  # noqa: BLE001 - the worker survives any single submission
+            log.error("submission failed: %r", exc)
             for fd in fds:
                 try:
                     os.close(fd)
                 except OSError:
                     pass
             reply = {"status": "error", "detail": f"worker error: {exc}", "signal": "", "exit_code": None,
-                     "output": "", "elapsed": 0.0, "killed": 0}
+                     "elapsed": 0.0, "killed": 0}
         try:
             wire.send_message(sock, reply)
         except OSError:  # the grader is gone: nobody will read the answer

@@ -120,9 +120,8 @@ def test_report_structure_on_a_tiny_cohort(tmp_path, capsys):
     assert row["mmqb_mean"] > 0 and row["limit_mean"] > 0 and row["mmqb_max"] >= row["mmqb_mean"]
     assert SLUG in out and "physical limit" in out
     overhead = figures["sandbox_overhead_ms"]
+    assert set(overhead) == {"isolated", "no_isolation", "mode"} and overhead["mode"] == "full"
     assert overhead["isolated"] > 0 and overhead["no_isolation"] > 0
-    assert overhead["isolated"] == pytest.approx(overhead["isolated_visible_phase"]
-                                                 + overhead["isolated_hidden_phase"], rel=0.5)
     assert figures["tensorflow_rss_mib"] > 0 and figures["peak_worker_rss_mib"] > 0
     for key in ("speedup_vs_nbgrader", "ratio_to_physical_floor", "nbgrader_seconds", "mmqb_seconds"):
         assert figures[key] > 0

@@ -218,3 +218,86 @@ def test_sandbox_sees_only_system_python_and_scratch(worker, tmp_path):
     message = next(t.message for t in result.tests if t.name == "shape.output_shapes")
     seen = json.loads(message[message.index("{"):message.rindex("}") + 1])
     assert seen == {**{p: False for p in paths[:-1]}, "/etc/hostname": os.path.exists("/etc/hostname")}
+
+
+# ---------------------------------------------------------------- the order of the two parts
+# One child runs the visible part, then the hidden part. The grader closes its ends of the text
+# and output channels before it writes the hidden probes: code that holds copies of every
+# descriptor, waits for the hidden probes in a thread or forges the end of the visible part
+# gets them, if at all, only where nothing is read as text. MARK is in the hidden probe alone.
+THIEF = r'''
+import fcntl, json, os, stat, struct, sys, threading, time
+SAVED = [os.dup(fd) for fd in range(64) if fd > 2 and _is_fifo(fd)] + [os.dup(1), os.dup(2)]
+STOLEN, TRIED = [], []
+
+def _frame(obj):
+    blob = json.dumps(obj).encode()
+    return struct.pack(">I", len(blob)) + blob
+
+def _spread(text):
+    """Everywhere it can write: a frame to every copy (text would garble the data channel), and print."""
+    for fd in SAVED:
+        try:
+            os.write(fd, _frame({"kind": "probe", "id": "stolen", "ok": False, "data": text}))
+            TRIED.append("written")
+        except OSError as exc:
+            TRIED.append(type(exc).__name__)
+    try:
+        print(text, flush=True)
+    except OSError as exc:
+        TRIED.append("print " + type(exc).__name__)
+
+def _steal():
+    readers = [fd for fd in SAVED if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY]
+    STOLEN.append(os.read(readers[0], 1 << 20).decode(errors="replace"))
+    _spread(STOLEN[-1])
+
+def report():
+    """Called by the hidden probe: its caller's constants hold MARK."""
+    _spread(repr(sys._getframe(1).f_code.co_consts))
+    return {"stolen": STOLEN, "tried": TRIED}
+'''
+IS_FIFO = "import os, stat\ndef _is_fifo(fd):\n    try:\n        return stat.S_ISFIFO(os.fstat(fd).st_mode)\n" \
+          "    except OSError:\n        return False\n"
+FORGE_DONE = ("for fd in SAVED:\n    try:\n        os.write(fd, _frame({'kind': 'visible_done'}))\n"
+              "    except OSError:\n        pass\n")
+STEAL = "threading.Thread(target=_steal, daemon=True).start()\ntime.sleep(0.5)\nprint('visible part ends')\n"
+
+
+def _run_thief(worker, cells):
+    mark = f"HIDDEN-MARK-{uuid.uuid4().hex}"
+    probe = {"id": "hidden.h", "entry": "probe",
+             "source": f"def probe(ns):\n    secret = {mark!r}\n    return ns['report']()\n"}
+    job = {"setup": "", "cells": [IS_FIFO + THIEF, *cells], "probes": [], "forbidden": []}
+    visible, hidden = worker.run_submission(job, Limits(wall_seconds=8, cpu_seconds=20, memory_mib=512),
+                                            hidden_probes=json.dumps([probe]).encode())
+    seen_as_text = json.dumps(visible.messages) + visible.output
+    assert visible.isolation is not None and "HIDDEN-MARK" not in seen_as_text, seen_as_text[-2000:]
+    return mark, visible, hidden
+
+
+def test_copies_of_every_descriptor_carry_nothing_of_the_hidden_part_as_text(worker):
+    mark, visible, hidden = _run_thief(worker, ["print('visible part ends')"])
+    assert "visible part ends" in visible.output and visible.finished_part("visible_done")
+    data = next(m["data"] for m in hidden.messages if m.get("id") == "hidden.h")
+    assert hidden.finished and len(data["stolen"]) == 0
+    # it tried every copy: those of text and output failed (the grader had closed them), data took
+    # it; print went to /dev/null
+    tried = list(data["tried"])
+    assert "BrokenPipeError" in tried and "written" in tried and "print BrokenPipeError" not in tried
+    assert any(mark in json.dumps(m) for m in hidden.messages if m.get("id") == "stolen")
+
+
+@pytest.mark.parametrize("forge", [False, True], ids=["thread-waits", "forged-done-then-thread"])
+def test_a_thread_waiting_for_the_hidden_probes_gets_them_only_after_text_is_closed(worker, forge):
+    """Whoever reads the hidden probes first (the thread or the trusted reader), they reach only
+    the data channel; with a forged end of the visible part the thread is certain to take them."""
+    mark, visible, hidden = _run_thief(worker, [FORGE_DONE + STEAL if forge else STEAL])
+    assert any(mark in json.dumps(m) for m in hidden.messages), hidden.messages[-3:]
+    if forge:
+        # the forged end closed the text channel early: the real visible frames were refused ...
+        assert [m.get("kind") for m in visible.messages] == ["isolation", "visible_done"]
+        assert "visible part ends" not in visible.output
+        # ... the thread took the hidden probe from the trusted reader, so the hidden part does not count
+        assert not any(m.get("id") == "hidden.h" and m.get("ok") for m in hidden.messages)
+        assert hidden.status in ("timeout", "crashed")
