@@ -54,4 +54,15 @@ MUTANTS = [
         'archive.add_endpoint("serve", lambda xs: model(list(xs), training=False), input_signature=[specs])',
         caught_by=("behavior.two_input_model_served_with_one_argument_per_input",),
     ),
+    Mutant(
+        # "smaller for serving": rounds the caller's model itself. The hand model's weights are
+        # exact in float16, so only the two-input model's random weights show it.
+        "rounds_the_model_weights_in_place",
+        "    specs = _input_specs(model)\n",
+        "    specs = _input_specs(model)\n"
+        "    for w in model.weights:\n"
+        "        w.assign(tf.cast(tf.cast(w, tf.float16), w.dtype))\n",
+        caught_by=("behavior.model_unchanged_by_export",
+                   "behavior.two_input_model_served_with_one_argument_per_input"),
+    ),
 ]
