@@ -5,8 +5,8 @@ fixes: the output dict and shapes, probabilities in (0, 1), per-sample and deter
 inference, that each head depends on both modalities (a finite perturbation and parameter
 gradients shared by the two heads), that each head can *learn* a target that needs both
 modalities (held-out accuracy after a short training run; a head that sees one modality
-cannot beat 75 % on these targets), Keras compile/fit on a dict of targets, and the
-``.keras`` round trip.
+cannot beat 75 % on these targets), Keras compile and its train step on a dict of targets, and the
+``.keras`` round trip. The checks that only run the model share one build (``_shared_model``).
 """
 
 import math
@@ -50,6 +50,31 @@ def _build(ns, seed, dt=4, di=3, hidden=16):
     return need(ns, "build_multitask_model")(dt, di, hidden)
 
 
+def _shared_model(ns):
+    """The student's model for sizes (4, 3, 16) and seed 11, built once per submission for the checks
+    that only run it (inference, gradients, saving); the checks that compile or train a model build
+    their own. Seed 11 was each_head_depends_on_both_modalities' own: the check whose 1e-4 threshold
+    a model with a small initialisation comes nearest keeps the model it always had.
+
+    Building the model is most of such a check's cost; the same seed gives the same model and
+    none of these checks changes it, so a check passes or fails alike whether it builds the
+    model or finds it. It is kept in the submission's namespace while every name there still
+    holds the same object: redefining anything (a student rerunning a cell after an edit)
+    starts afresh. A namespace that cannot be written shares nothing.
+    """
+    key = "_t24_shared_model"
+    names = {k: v for k, v in ns.items() if k != key}
+    shared = ns.get(key)
+    if (type(shared) is not dict or type(shared.get("names")) is not dict or shared["names"].keys() != names.keys()
+            or any(shared["names"][k] is not v for k, v in names.items())):
+        shared = {"names": names, "model": _build(ns, 11)}
+        try:
+            ns[key] = shared
+        except TypeError:
+            pass
+    return shared["model"]
+
+
 def _outputs(model, text, image):
     """``model([text, image], training=False)`` as a dict of arrays (a non-dict fails clearly)."""
     out = model([text, image], training=False)
@@ -62,7 +87,7 @@ def _outputs(model, text, image):
 @suite.check("shape")
 def output_dict_and_shapes(ns):
     """outputs are a dict {'text_task': (B, 1), 'image_task': (B, 1)}"""
-    model = _build(ns, 0)
+    model = _shared_model(ns)
     out = model(list(_features(1, 5)), training=False)
     expect(isinstance(out, dict), f"the model must return a dict of outputs, got {type(out).__name__}")
     return {"keys": ",".join(sorted(str(k) for k in out)),
@@ -104,7 +129,7 @@ def _(got):
 @suite.check("numeric")
 def outputs_are_probabilities(ns):
     """both outputs are finite sigmoid probabilities, strictly inside (0, 1) for these moderate inputs, not constant"""
-    out = _outputs(_build(ns, 4), *_features(5, 32))
+    out = _outputs(_shared_model(ns), *_features(5, 32))
     return {"text_task": out.get("text_task"), "image_task": out.get("image_task")}
 
 
@@ -121,11 +146,13 @@ def _(got):
 @suite.check("numeric", hidden=True)
 def per_sample_and_deterministic(ns):
     """inference is deterministic and each sample's output does not depend on the rest of the batch"""
-    model = _build(ns, 6)
+    model = _shared_model(ns)
     text, image = _features(7, 6)
     batch = _outputs(model, text, image)
     again = _outputs(model, text, image)
-    single = [_outputs(model, text[k:k + 1], image[k:k + 1]) for k in range(6)]
+    # Every sample is computed in a smaller batch with three calls (two halves, then the last sample
+    # alone: batch size 1 is where batch statistics break first) instead of one call per sample.
+    single = [_outputs(model, text[a:b], image[a:b]) for a, b in ((0, 3), (3, 5), (5, 6))]
     return {
         "batch_text": batch.get("text_task"), "batch_image": batch.get("image_task"),
         "again_text": again.get("text_task"), "again_image": again.get("image_task"),
@@ -139,7 +166,7 @@ def _(got):
     for key in ("text", "image"):
         batch = expect_array(got[f"batch_{key}"], f"{key}_task", shape=(6, 1), kinds="f").astype(np.float64)
         expect_close(got[f"again_{key}"], batch, f"{key}_task of a second identical call")
-        expect_close(got[f"single_{key}"], batch, f"{key}_task computed one sample at a time")
+        expect_close(got[f"single_{key}"], batch, f"{key}_task computed in smaller batches (3, 2 and 1 samples)")
 
 
 @suite.check("numeric", hidden=True)
@@ -148,22 +175,42 @@ def heads_learn_targets_needing_both_modalities(ns):
     model = _build(ns, 8)
     text, image = _features(9, 512)
     targets = _targets(text, image)
-    optimizer = keras.optimizers.Adam(0.05)
     bce = keras.losses.BinaryCrossentropy()
+    variables = model.trainable_variables
+    # Keras's Adam(0.05) as TensorFlow's fused kernel, one op per weight, on slots made before the
+    # trace: keras.optimizers.Adam creates its slots in the first call of the tf.function (which then
+    # traces twice) and traces a dozen ops per weight, most of this check's time. Same update, same 60
+    # steps, so the same models pass as with keras.optimizers.Adam.
+    slots = [(tf.Variable(tf.zeros_like(v)), tf.Variable(tf.zeros_like(v))) for v in variables]
+    count = tf.Variable(0.0)
 
     @tf.function(autograph=False)
     def train_step():
         with tf.GradientTape() as tape:
             out = model([text, image], training=True)
             loss = bce(targets["text_task"], out["text_task"]) + bce(targets["image_task"], out["image_task"])
-        grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+        grads = tape.gradient(loss, variables)
+        count.assign_add(1.0)
+        scalars = {}  # beta1 ** t, beta2 ** t, lr, beta1, beta2, epsilon: traced once per dtype of weight
+        for variable, grad, (m, v) in zip(variables, grads, slots, strict=True):
+            if grad is None:  # a weight no loss reaches: Keras's optimizers skip it too
+                continue
+            dtype = variable.dtype
+            if dtype not in scalars:
+                scalars[dtype] = [tf.cast(x, dtype) for x in (0.9 ** count, 0.999 ** count, 0.05, 0.9, 0.999, 1e-7)]
+            b1_power, b2_power, rate, b1, b2, epsilon = scalars[dtype]
+            tf.raw_ops.ResourceApplyAdam(var=variable.handle, m=m.handle, v=v.handle, beta1_power=b1_power,
+                                         beta2_power=b2_power, lr=rate, beta1=b1, beta2=b2, epsilon=epsilon,
+                                         grad=tf.convert_to_tensor(grad))
         return loss
 
-    losses = [float(train_step()) for _ in range(60)]
+    first_loss = float(train_step())
+    for _ in range(58):
+        train_step()
+    last_loss = float(train_step())
     test_text, test_image = _features(10, 400)
     out = _outputs(model, test_text, test_image)
-    return {"first_loss": losses[0], "last_loss": losses[-1],
+    return {"first_loss": first_loss, "last_loss": last_loss,
             "text_task": out.get("text_task"), "image_task": out.get("image_task")}
 
 
@@ -182,7 +229,7 @@ def _(got):
 @suite.check("behavior")
 def each_head_depends_on_both_modalities(ns):
     """changing only the image changes text_task; changing only the text changes image_task"""
-    model = _build(ns, 11)
+    model = _shared_model(ns)
     text, image = _features(12, 16)
     noise_text, noise_image = _features(13, 16)
     base = _outputs(model, text, image)
@@ -216,7 +263,7 @@ def _finite(value, what):
 @suite.check("behavior", hidden=True)
 def heads_share_trunk_parameters(ns):
     """some trainable weight receives gradient from both heads (a shared trunk)"""
-    model = _build(ns, 14)
+    model = _shared_model(ns)
     text, image = _features(15, 16)
     with tf.GradientTape(persistent=True) as tape:
         out = model([text, image], training=False)
@@ -242,16 +289,19 @@ def _(got):
 
 @suite.check("behavior", hidden=True)
 def trains_with_compile_and_fit_on_a_dict(ns):
-    """model.compile / model.fit with a dict of targets runs a step, gives a finite loss and updates weights"""
+    """model.compile with a dict of losses, then a training step on a dict of targets: finite loss, weights updated"""
     model = _build(ns, 16)
     text, image = _features(17, 16)
+    # run_eagerly and train_on_batch: fit's train step (dict losses matched to the outputs by name,
+    # the update) without tracing it and without fit's data pipeline, about 0.5 s of the old check.
+    # Whether the model traces in a tf.function is checked by heads_learn_targets_needing_both_modalities.
     model.compile(optimizer=keras.optimizers.SGD(0.5),
-                  loss={"text_task": "binary_crossentropy", "image_task": "binary_crossentropy"})
+                  loss={"text_task": "binary_crossentropy", "image_task": "binary_crossentropy"}, run_eagerly=True)
     before = [np.array(w) for w in model.get_weights()]
-    history = model.fit([text, image], _targets(text, image), epochs=1, batch_size=16, verbose=0)
+    logs = model.train_on_batch([text, image], _targets(text, image), return_dict=True)
     after = model.get_weights()
     changed = sum(int(not np.array_equal(b, a)) for b, a in zip(before, after, strict=True))
-    return {"loss": float(history.history["loss"][-1]), "changed": changed, "n": len(before)}
+    return {"loss": float(logs["loss"]), "changed": changed, "n": len(before)}
 
 
 @trains_with_compile_and_fit_on_a_dict.verdict
@@ -267,7 +317,7 @@ def keras_file_round_trip(ns):
     import os
     import tempfile
 
-    model = _build(ns, 18)
+    model = _shared_model(ns)
     text, image = _features(19, 8)
     before = _outputs(model, text, image)
     with tempfile.TemporaryDirectory() as tmp:

@@ -51,6 +51,13 @@ MUTANTS = [
         caught_by=("behavior.keras_file_round_trip",),
     ),
     Mutant(
+        # normalises each fused feature over the batch: a sample's output depends on the others
+        "batch_coupled_fusion",
+        '([text_branch, image_branch])',
+        '([text_branch, image_branch])\n    fused = keras.layers.UnitNormalization(axis=0, name="across_batch")(fused)',
+        caught_by=("numeric.per_sample_and_deterministic",),
+    ),
+    Mutant(
         "no_size_validation",
         "    if value < 1:",
         "    if False:",
