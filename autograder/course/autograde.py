@@ -91,22 +91,26 @@ def autograde(course_dir: Path, assignments: list[str], *, isolation: str = "req
     limits = limits or options.limits(timeout, memory_mib)
     assignments = list(assignments)
     gradebook.check_assignments(course, assignments)
-    tasks = course.find_tasks(assignments)
-    summary = Summary()
-    with gradebook.open_gradebook(course) as gb:
-        todo = []
-        for task in tasks:
-            if task.problem:
-                summary.problems.append((task, task.problem))  # never graded without its late penalty
-            elif not force and gradebook.finished(course, gb, task):
-                summary.skipped.append(task)
-            else:
-                todo.append(task)
+    # The warm workers start (seconds of TensorFlow import) while the course is scanned.
     pool = make_pool(scheduler, workers, isolation, credentials=credentials, insecure=insecure)
-    bar = tqdm(total=len(todo), desc="mmqb autograde", unit="nb", file=sys.stderr, disable=not progress)
-    chunk = max(4, 2 * workers)
     held: dict[Task, Claim] = {}
+    bar = None
     try:
+        tasks = course.find_tasks(assignments)
+        summary = Summary()
+        with gradebook.open_gradebook(course) as gb:
+            todo = []
+            for task in tasks:
+                if task.problem:
+                    summary.problems.append((task, task.problem))  # never graded without its late penalty
+                elif not force and gradebook.finished(course, gb, task):
+                    summary.skipped.append(task)
+                else:
+                    todo.append(task)
+        if todo:
+            pool.ready()  # refuse (no isolation here) before any submission is claimed
+        bar = tqdm(total=len(todo), desc="mmqb autograde", unit="nb", file=sys.stderr, disable=not progress)
+        chunk = max(4, 2 * workers)
         with gradebook.open_gradebook(course) as gb:
             queue = list(todo)
             while queue:
@@ -146,7 +150,8 @@ def autograde(course_dir: Path, assignments: list[str], *, isolation: str = "req
     finally:
         for claim in held.values():
             claim.release()
-        bar.close()
+        if bar is not None:
+            bar.close()
         pool.close()
     if csv_path:
         export_csv(course, assignments, Path(csv_path))

@@ -26,17 +26,29 @@ Task = Any
 
 
 class LocalPool:
-    """``n`` warm workers, each grading one submission at a time."""
+    """``n`` warm workers, each grading one submission at a time.
+
+    The workers start (TensorFlow import, isolation test: seconds) in the background as soon as
+    the pool exists, so the caller scans and claims the course meanwhile; :meth:`ready` waits.
+    """
 
     def __init__(self, n: int, isolation: str = "require") -> None:
         self.workers = [WarmWorker(i, isolation=isolation) for i in range(max(1, n))]
-        # Start in parallel; refuse at once (IsolationUnavailable), not per submission.
-        with ThreadPoolExecutor(len(self.workers)) as pool:
-            for future in [pool.submit(w.start) for w in self.workers]:
+        self._starting = ThreadPoolExecutor(len(self.workers))
+        self._started = [self._starting.submit(w.start) for w in self.workers]
+
+    def ready(self) -> None:
+        """Wait until every worker has started; refuse at once (``IsolationUnavailable``), not per
+        submission."""
+        try:
+            for future in self._started:
                 future.result()
+        finally:
+            self._starting.shutdown(wait=True)
 
     def run(self, tasks: list[Task], limits: Limits) -> Iterator[tuple[Task, SubmissionResult]]:
         """Grade ``tasks``; yield each result as it is ready."""
+        self.ready()
         free: queue.Queue[WarmWorker] = queue.Queue()
         for w in self.workers:
             free.put(w)
@@ -54,7 +66,8 @@ class LocalPool:
                 yield futures[future], future.result()
 
     def close(self) -> None:
-        """Stop every worker."""
+        """Stop every worker (one still starting is stopped once it has started)."""
+        self._starting.shutdown(wait=True)
         for w in self.workers:
             w.close()
 
@@ -88,6 +101,9 @@ class DaskPool:
         security = client_security(address, credentials, insecure)
         self.client = Client(address, security=security, timeout="30s")
         self.isolation = isolation
+
+    def ready(self) -> None:
+        """The cluster is up already (its workers start their warm workers on their first task)."""
 
     def run(self, tasks: list[Task], limits: Limits) -> Iterator[tuple[Task, SubmissionResult]]:
         """Grade ``tasks`` on the cluster; yield each result as it is ready."""

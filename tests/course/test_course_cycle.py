@@ -223,6 +223,9 @@ def test_bad_arguments(tmp_path):
 class _BrokenPool:
     """A pool whose engine fails on every submission (as a worker that cannot start)."""
 
+    def ready(self):
+        pass
+
     def run(self, tasks, limits):
         from autograder.engine import SubmissionResult
 

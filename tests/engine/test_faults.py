@@ -64,6 +64,7 @@ def test_workers_started_from_pool_threads_survive_those_threads(notebook):
 
     pool = LocalPool(2)  # starts both workers in short-lived threads
     try:
+        pool.ready()  # the starting threads have ended
         time.sleep(2)
         assert all(w.proc is not None and w.proc.poll() is None for w in pool.workers)
         results = [r for _, r in pool.run([Task(SLUG, f"s{i}", notebook, None) for i in range(4)], Limits())]
