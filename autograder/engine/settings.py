@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,8 +140,16 @@ def make_run_dir() -> str:
 
 
 def remove_run_dir(path: str) -> None:
-    """Remove a run folder made by :func:`make_run_dir` (best effort: never follow symlinks out)."""
-    shutil.rmtree(path, ignore_errors=True)
+    """Remove a run folder made by :func:`make_run_dir` (best effort: never follow symlinks out).
+
+    A few tries: a sandboxed process that the worker's death is still ending (its parent-death
+    signal is asynchronous) can create a file while the folder is being deleted.
+    """
+    for attempt in range(5):
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.lexists(path):
+            return
+        time.sleep(0.1 * (attempt + 1))
 
 
 class UidLease:
