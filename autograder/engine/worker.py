@@ -19,6 +19,7 @@ every descendant is killed, so a submission's process tree ends with it.
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import os
 import select
@@ -276,6 +277,10 @@ def main() -> None:
     from autograder import runtime  # noqa: F401
     from autograder.engine import sandbox, wire
 
+    # What is imported now lives as long as the worker: out of the collector's reach. A child's
+    # collections then never walk (and so never copy, page by page) the inherited heap.
+    gc.collect()
+    gc.freeze()
     forbidden = [m for m in sys.modules if m.startswith(("solutions", "autograder.suites"))]
     if forbidden:
         raise SystemExit(f"worker must not import {forbidden}")
