@@ -279,7 +279,7 @@ def gradescope(topics: tuple[str, ...], out_path: str, timeout: float | None, me
 @main.command()
 @click.option("--students", type=click.IntRange(min=1), default=8, show_default=True,
               help="Submissions per topic: reference, mutant, stub and seed in turn.")
-@click.option("--topics", "topic_list", default="", help="Comma-separated slugs or ids (default: all 30).")
+@click.option("--topics", "topic_list", default="", help="Comma-separated slugs or ids (default: all).")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--nbgrader-sample", type=click.IntRange(min=1), default=None,
               help="Grade only this many notebooks with nbgrader (spread over topics and kinds) and scale "

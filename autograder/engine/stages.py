@@ -33,7 +33,7 @@ from autograder.engine.settings import Limits
 from autograder.engine.submission import Submission, read_submission
 from autograder.errors import EngineFault, IsolationUnavailable, SubmissionError
 from autograder.results import CheckResult, SubmissionResult
-from autograder.topics import ROOT, all_topics
+from autograder.topics import ROOT, all_slugs
 
 log = logging.getLogger("mmqb.engine")
 MESSAGE_CHARS = 64 << 10  # one check's message, one note
@@ -212,7 +212,7 @@ def grade_path(path: Path, worker: WarmWorker, limits: Limits, expected_slug: st
     ``IsolationUnavailable`` propagates: the caller must refuse to grade, not grade less safely.
     """
     start = time.perf_counter()
-    slugs = {t.slug for t in all_topics()}
+    slugs = set(all_slugs())
     slug = expected_slug or Path(path).stem
     try:
         sub = read_submission(path, expected_slug=expected_slug, known_slugs=slugs, text=text,
