@@ -24,6 +24,10 @@ for _name, _value in QUIET_ENV.items():
 # nbgrader runs `alembic` and `jupyter` from PATH: make this environment's scripts found
 # even when mmqb is called by its full path without activating the venv.
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+# jsonschema (under nbformat) imports rfc3987_syntax when it is installed, only to check the
+# "iri" string format, and that package builds 38 lark grammars at import: about a second of
+# every command that reads a notebook. No notebook schema uses that format.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 
 
 @click.group()

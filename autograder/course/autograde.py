@@ -96,6 +96,7 @@ def autograde(course_dir: Path, assignments: list[str], *, isolation: str = "req
     held: dict[Task, Claim] = {}
     bar = None
     try:
+        pool.prepare(assignments)
         tasks = course.find_tasks(assignments)
         summary = Summary()
         with gradebook.open_gradebook(course) as gb:
@@ -110,43 +111,24 @@ def autograde(course_dir: Path, assignments: list[str], *, isolation: str = "req
         if todo:
             pool.ready()  # refuse (no isolation here) before any submission is claimed
         bar = tqdm(total=len(todo), desc="mmqb autograde", unit="nb", file=sys.stderr, disable=not progress)
-        chunk = max(4, 2 * workers)
         with gradebook.open_gradebook(course) as gb:
-            queue = list(todo)
-            while queue:
-                batch = []
-                while queue and len(batch) < chunk:
-                    task = queue.pop(0)
-                    claim = course.claim(task)
-                    if not claim.acquire():
-                        summary.busy.append(task)
-                        bar.update()
-                        continue
-                    gb.db.commit()  # end the read transaction: see what other runs committed
-                    gb.db.expire_all()
-                    if not force and gradebook.finished(course, gb, task):
-                        claim.release()
-                        summary.skipped.append(task)
-                        bar.update()
-                        continue
-                    held[task] = claim
-                    batch.append(task)
-                for task, result in _results(pool, batch, limits):
-                    try:
-                        if not is_graded(result):
-                            pass
-                        elif (failure := _store(course, gb, task, result)) is not None:
-                            result = not_graded(task.path, task.assignment, failure)
-                        if is_graded(result):
-                            summary.graded.append((task, result))
-                            bar.set_postfix_str(f"{task.student}/{task.assignment} "
-                                                f"{result.score:g}/{result.max_score:g}")
-                        else:
-                            summary.ungraded.append((task, result))
-                            bar.set_postfix_str(f"{task.student}/{task.assignment} not graded")
-                    finally:
-                        held.pop(task).release()
-                    bar.update()
+            claimed = _claimed(course, gb, todo, force, held, summary, bar)
+            for task, result in _results(pool, claimed, limits):
+                try:
+                    if not is_graded(result):
+                        pass
+                    elif (failure := _store(course, gb, task, result)) is not None:
+                        result = not_graded(task.path, task.assignment, failure)
+                    if is_graded(result):
+                        summary.graded.append((task, result))
+                        bar.set_postfix_str(f"{task.student}/{task.assignment} "
+                                            f"{result.score:g}/{result.max_score:g}")
+                    else:
+                        summary.ungraded.append((task, result))
+                        bar.set_postfix_str(f"{task.student}/{task.assignment} not graded")
+                finally:
+                    held.pop(task).release()
+                bar.update()
     finally:
         for claim in held.values():
             claim.release()
@@ -163,16 +145,44 @@ def autograde(course_dir: Path, assignments: list[str], *, isolation: str = "req
     return summary
 
 
-def _results(pool, batch: list[Task], limits: Limits):
-    """``pool.run(batch)``; when the pool itself fails (a worker cannot start), the rest are not graded."""
-    pending = list(batch)
+def _claimed(course: Course, gb, todo: list[Task], force: bool, held: dict[Task, Claim], summary: Summary, bar):
+    """The tasks of ``todo`` this run holds the claim of (in ``held``), claimed one at a time as
+    the pool draws them; one that another run holds or has finished meanwhile is passed over."""
+    for task in todo:
+        claim = course.claim(task)
+        if not claim.acquire():
+            summary.busy.append(task)
+            bar.update()
+            continue
+        gb.db.commit()  # end the read transaction: see what other runs committed
+        gb.db.expire_all()
+        if not force and gradebook.finished(course, gb, task):
+            claim.release()
+            summary.skipped.append(task)
+            bar.update()
+            continue
+        held[task] = claim
+        yield task
+
+
+def _results(pool, tasks, limits: Limits):
+    """``pool.run(tasks)``; when the pool itself fails (a worker cannot start), every task it
+    drew and did not finish, and every task after them, is not graded."""
+    pending: list[Task] = []
+
+    def drawn():
+        for task in tasks:
+            pending.append(task)
+            yield task
+
+    source = drawn()
     try:
-        for task, result in pool.run(batch, limits):
+        for task, result in pool.run(source, limits):
             pending.remove(task)
             yield task, result
     except Exception as exc:  # noqa: BLE001 - an engine failure, reported per submission
         reason = f"{type(exc).__name__}: {exc}"
-        for task in pending:
+        for task in [*pending, *source]:
             yield task, not_graded(task.path, task.assignment, reason)
 
 

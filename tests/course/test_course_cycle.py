@@ -223,6 +223,9 @@ def test_bad_arguments(tmp_path):
 class _BrokenPool:
     """A pool whose engine fails on every submission (as a worker that cannot start)."""
 
+    def prepare(self, slugs):
+        pass
+
     def ready(self):
         pass
 
